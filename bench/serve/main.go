@@ -112,6 +112,10 @@ type result struct {
 	requests, errors int
 	elapsed          time.Duration
 	p50, p99         time.Duration
+	// batches and batchRows count the batched runs during the point and
+	// their rows (from the server's tfd_serving_batch_size histogram);
+	// zero when batching is off.
+	batches, batchRows float64
 }
 
 // batching returns the batching parameters of the "on" mode: TF Serving's
@@ -170,10 +174,19 @@ func run(cfg config, out io.Writer) error {
 		runs := map[string][]result{}
 		for range max(cfg.repeat, 1) {
 			for _, mode := range modes {
+				rows0, count0, err := batchStats(addrs[mode])
+				if err != nil {
+					return err
+				}
 				r, err := load("http://"+addrs[mode]+"/v1/models/mlp:predict", bodies, n, cfg.duration)
 				if err != nil {
 					return err
 				}
+				rows1, count1, err := batchStats(addrs[mode])
+				if err != nil {
+					return err
+				}
+				r.batchRows, r.batches = rows1-rows0, count1-count0
 				r.mode = mode
 				runs[mode] = append(runs[mode], r)
 			}
@@ -188,14 +201,14 @@ func run(cfg config, out io.Writer) error {
 				r.errors = max(r.errors, x.errors)
 			}
 			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "batching %s, %d clients: %.0f req/s, p50 %v, p99 %v, %d errors\n",
-				mode, n, rate(r), r.p50, r.p99, r.errors)
+			fmt.Fprintf(os.Stderr, "batching %s, %d clients: %.0f req/s, p50 %v, p99 %v, %d errors, mean batch %s\n",
+				mode, n, rate(r), r.p50, r.p99, r.errors, meanBatch(r))
 		}
 	}
-	fmt.Fprintf(out, "| batching | clients | requests | errors | req/s | p50 | p99 |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "| batching | clients | requests | errors | req/s | p50 | p99 | mean batch |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(out, "| %s | %d | %d | %d | %.0f | %s | %s |\n", r.mode, r.clients, r.requests, r.errors,
-			rate(r), fmtDur(r.p50), fmtDur(r.p99))
+		fmt.Fprintf(out, "| %s | %d | %d | %d | %.0f | %s | %s | %s |\n", r.mode, r.clients, r.requests, r.errors,
+			rate(r), fmtDur(r.p50), fmtDur(r.p99), meanBatch(r))
 	}
 	for _, r := range results {
 		if r.errors > 0 {
@@ -203,6 +216,54 @@ func run(cfg config, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// meanBatch formats the mean rows per batched run of a point ("–" when
+// nothing was batched).
+func meanBatch(r result) string {
+	if r.batches == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(r.batchRows/r.batches, 'f', 1, 64)
+}
+
+// batchStats reads the sum and count of the server's batch-size histogram,
+// summed over its series, from its Prometheus endpoint.
+func batchStats(addr string) (rows, count float64, err error) {
+	resp, err := http.Get("http://" + addr + "/monitoring/prometheus/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("metrics: status %d", resp.StatusCode)
+	}
+	for line := range strings.Lines(string(body)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "{")
+		var dst *float64
+		switch name {
+		case "tfd_serving_batch_size_sum":
+			dst = &rows
+		case "tfd_serving_batch_size_count":
+			dst = &count
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("metrics: %q: %v", line, err)
+		}
+		*dst += v
+	}
+	return rows, count, nil
 }
 
 func rate(r result) float64 { return float64(r.requests) / r.elapsed.Seconds() }
