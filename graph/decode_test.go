@@ -158,6 +158,7 @@ func TestDecodeInputs(t *testing.T) {
 		{name: "scoped names", inputs: []string{"dense/MatMul:1"}, want: []Input{{"dense/MatMul", 1}}},
 		{name: "data after control", inputs: []string{"^c", "a"}, wantErr: `node "n": input 1 "a" follows a control input`},
 		{name: "bad index", inputs: []string{"a:x"}, wantErr: `node "n": input 0: graph: bad tensor name "a:x"`},
+		{name: "colon in node name", inputs: []string{"a::0"}, wantErr: `node "n": input 0: graph: bad tensor name "a::0"`},
 		{name: "empty", inputs: []string{""}, wantErr: `node "n": input 0: graph: empty tensor name`},
 		{name: "bare caret", inputs: []string{"^"}, wantErr: `empty control input`},
 	}

@@ -128,7 +128,9 @@ func ParseTensorName(s string) (node string, index int, control bool, err error)
 	}
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		k, err := strconv.Atoi(s[i+1:])
-		if err != nil || k < 0 || i == 0 {
+		// Node names never contain ':' (TF's node name pattern), so
+		// "a::0" or "a:b:0" is not a graph tensor name.
+		if err != nil || k < 0 || i == 0 || strings.IndexByte(s[:i], ':') >= 0 {
 			return "", 0, false, fmt.Errorf("graph: bad tensor name %q (expected node or node:k)", s)
 		}
 		return s[:i], k, false, nil
