@@ -27,6 +27,7 @@ var allowedImports = map[string][]string{
 	"cmd/tfdrun":          {".", "serve", "score"},
 	"bench":               {".", "internal/testmodels", "internal/npy", "score", "tensor"},
 	"bench/bignpy":        {".", "internal/npy", "internal/testmodels", "tensor"},
+	"bench/compare":       {".", "graph", "tensor", "internal/testmodels"},
 	"internal/npy":        {"tensor"},
 	"internal/tfrecord":   {},
 	"score":               {".", "tensor", "internal/npy", "internal/tfrecord", "internal/example"},
