@@ -32,6 +32,21 @@ func ConvertFeed(t *Tensor, dt DType) (*Tensor, error) {
 			o[i] = float64(v)
 		}
 		return out, nil
+	case src.IsInteger() && dt == tensor.Uint64:
+		// Exact, not through float64: any non-negative value fits.
+		out, err := tensor.New(dt, t.Shape(), 0)
+		if err != nil {
+			return nil, err
+		}
+		o := tensor.As[uint64](out)
+		for i := range o {
+			v, neg := intAt(t, i)
+			if neg {
+				return nil, fmt.Errorf("value at index %d is negative and does not fit %s", i, dt)
+			}
+			o[i] = v
+		}
+		return out, nil
 	case src.IsInteger() && (dt.IsInteger() || dt == tensor.Float32 || dt == tensor.Float64):
 		lo, hi, exact := intRange(dt)
 		vals := t.Float64s()
@@ -62,6 +77,8 @@ func intRange(dt DType) (lo, hi, exact float64) {
 		return 0, math.MaxUint16, 0
 	case tensor.Int32:
 		return math.MinInt32, math.MaxInt32, 0
+	case tensor.Uint32:
+		return 0, math.MaxUint32, 0
 	case tensor.Float32:
 		return math.Inf(-1), math.Inf(1), 1 << 24
 	}
@@ -86,5 +103,34 @@ func setFloat(t *Tensor, i int, v float64) {
 		s[i] = int16(v)
 	case []uint16:
 		s[i] = uint16(v)
+	case []uint32:
+		s[i] = uint32(v)
+	case []uint64:
+		s[i] = uint64(v)
 	}
+}
+
+// intAt returns element i of an integer tensor as its magnitude bits and
+// whether it is negative.
+func intAt(t *Tensor, i int) (v uint64, neg bool) {
+	var x int64
+	switch s := t.Data().(type) {
+	case []uint64:
+		return s[i], false
+	case []uint32:
+		return uint64(s[i]), false
+	case []int64:
+		x = s[i]
+	case []int32:
+		x = int64(s[i])
+	case []uint8:
+		x = int64(s[i])
+	case []int8:
+		x = int64(s[i])
+	case []int16:
+		x = int64(s[i])
+	case []uint16:
+		x = int64(s[i])
+	}
+	return uint64(x), x < 0
 }

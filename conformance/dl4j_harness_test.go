@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tfdgo/tfd"
+	"github.com/tfdgo/tfd/graph"
 	"github.com/tfdgo/tfd/tensor"
 )
 
@@ -296,5 +297,32 @@ func TestConfReplaceBetween(t *testing.T) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestDL4JStaleDTypes(t *testing.T) {
+	g, err := graph.New([]*graph.Node{
+		{Name: "in/x", Op: "Placeholder", Attrs: tensor.Attrs{"dtype": tensor.Float64}},
+		{Name: "y", Op: "Identity", Inputs: []graph.Input{{Node: "in/x"}}, Attrs: tensor.Attrs{"T": tensor.Float64}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		dtypes map[string]string
+		stale  bool
+	}{
+		{name: "agrees", dtypes: map[string]string{"in____x.0": "float64", "y.0": "float64"}},
+		{name: "agrees with import prefix", dtypes: map[string]string{"import____in____x.0": "float64"}},
+		{name: "placeholder without index", dtypes: map[string]string{"in____x": "float32"}, stale: true},
+		{name: "placeholder contradicted", dtypes: map[string]string{"in____x.0": "float32", "y.0": "float32"}, stale: true},
+		// Only placeholders decide: an output's dtype is what is tested.
+		{name: "output differs", dtypes: map[string]string{"in____x.0": "float64", "y.0": "float32"}},
+		{name: "no file", dtypes: nil},
+	} {
+		if got := dl4jStaleDTypes(tt.dtypes, g); (got != "") != tt.stale {
+			t.Errorf("%s: dl4jStaleDTypes = %q, want stale %v", tt.name, got, tt.stale)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/tfdgo/tfd"
@@ -159,10 +160,119 @@ func TestHumanModelsFloat64Arbiter(t *testing.T) {
 				t.Logf("%s output %s: rel L2 to the float64 reference: tfd %.3g, TensorFlow.js %.3g", name, fetches[i], eTfd, eJS)
 				if eTfd > eJS {
 					t.Errorf("%s output %s: tfd (%.3g) is further from float64 than TensorFlow.js (%.3g): a tfd precision problem", name, fetches[i], eTfd, eJS)
+					hmPrecisionByOp(t, tm.Graph, feeds, fetches[i], ref)
 				}
 			}
 		})
 	}
 }
 
-var _ = fmt.Sprint
+// hmPrecisionByOp logs, for each op type of g, the error of output fetch
+// (against the float64 reference ref) when only the nodes of that op
+// type compute in float64: the op type whose float64 run removes most of
+// the error is the one whose float32 accumulation loses the most. Op
+// types with a node read at an output other than 0 are left out.
+func hmPrecisionByOp(t *testing.T, g *graph.Graph, feeds map[string]*tfd.Tensor, fetch string, ref []float64) {
+	t.Helper()
+	g64, err := toFloat64(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by64 := map[string]*graph.Node{}
+	for _, n := range g64.Nodes {
+		by64[n.Name] = n
+	}
+	// The dtype of every tensor a node reads, from one float32 run.
+	m32, err := tfd.FromGraph(g, tfd.Options{Name: "dtypes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []string
+	seen := map[string]bool{}
+	types := map[string]bool{}
+	multi := map[string]bool{} // nodes read at an output other than 0
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			if in.Index > 0 {
+				multi[in.Node] = true
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		if multi[n.Name] {
+			types[n.Op] = false
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Op == "Const" || n.Op == "Placeholder" || n.Op == "ResizeBilinear" || n.Op == "ResizeBicubic" || n.Op == "ResizeArea" {
+			continue
+		}
+		if _, ok := types[n.Op]; !ok {
+			types[n.Op] = true
+		}
+		for _, in := range n.Inputs {
+			if !seen[in.String()] {
+				seen[in.String()] = true
+				inputs = append(inputs, in.String())
+			}
+		}
+	}
+	vals, err := m32.Run(context.Background(), feeds, inputs...)
+	if err != nil {
+		t.Logf("per-op attribution skipped: %v", err)
+		return
+	}
+	isFloat := map[string]bool{}
+	for i, in := range inputs {
+		isFloat[in] = vals[i].DType() == tensor.Float32
+	}
+	var opTypes []string
+	for op, ok := range types {
+		if ok {
+			opTypes = append(opTypes, op)
+		}
+	}
+	sort.Strings(opTypes)
+	for _, op := range opTypes {
+		var nodes []*graph.Node
+		for _, n := range g.Nodes {
+			if n.Op != op {
+				c := *n
+				nodes = append(nodes, &c)
+				continue
+			}
+			wide := *by64[n.Name]
+			wide.Name = n.Name + "/f64_op"
+			wide.Inputs = nil
+			for i, in := range n.Inputs {
+				if !isFloat[in.String()] {
+					wide.Inputs = append(wide.Inputs, in)
+					continue
+				}
+				cast := fmt.Sprintf("%s/f64_in%d", n.Name, i)
+				nodes = append(nodes, &graph.Node{Name: cast, Op: "Cast", Inputs: []graph.Input{in},
+					Attrs: tensor.Attrs{"SrcT": tensor.Float32, "DstT": tensor.Float64}})
+				wide.Inputs = append(wide.Inputs, graph.Input{Node: cast})
+			}
+			nodes = append(nodes, &wide, &graph.Node{Name: n.Name, Op: "Cast", Inputs: []graph.Input{{Node: wide.Name}},
+				Attrs: tensor.Attrs{"SrcT": tensor.Float64, "DstT": tensor.Float32}})
+		}
+		mixed, err := graph.New(nodes)
+		if err != nil {
+			t.Logf("%s in float64: %v", op, err)
+			continue
+		}
+		m, err := tfd.FromGraph(mixed, tfd.Options{Name: op + "-f64"})
+		if err != nil {
+			t.Logf("%s in float64: %v", op, err)
+			continue
+		}
+		got, err := m.Run(context.Background(), feeds, fetch)
+		if err != nil {
+			t.Logf("%s in float64: %v", op, err)
+			continue
+		}
+		e, _ := hmRelL2(got[0].Float64s(), ref)
+		t.Logf("only %s in float64: rel L2 to float64 %.3g", op, e)
+	}
+}

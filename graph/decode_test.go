@@ -292,6 +292,35 @@ func TestDecodeTensorValues(t *testing.T) {
 		{name: "half fill",
 			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_HALF, TensorShape: decShapeProto(3), HalfVal: []int32{0x3c00, 0x4000}},
 			want: decRetag(t, tensor.FromSlice(tensor.Shape{3}, []float32{1, 2, 2}), tensor.Half)},
+		// uint32_val/uint64_val and (real, imag) pairs in scomplex_val/
+		// dcomplex_val, with the same fill rule; a trailing odd value of a
+		// complex field is not an element (TF counts size/2).
+		{name: "uint32 fill",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT32, TensorShape: decShapeProto(3), Uint32Val: []uint32{1, math.MaxUint32}},
+			want: tensor.FromSlice(tensor.Shape{3}, []uint32{1, math.MaxUint32, math.MaxUint32})},
+		{name: "uint64 values",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT64, TensorShape: decShapeProto(1), Uint64Val: []uint64{1 << 63}},
+			want: tensor.FromSlice(tensor.Shape{1}, []uint64{1 << 63})},
+		{name: "complex64 pairs",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX64, TensorShape: decShapeProto(3), ScomplexVal: []float32{1, 2, 3, 4, 5}},
+			want: tensor.FromSlice(tensor.Shape{3}, []complex64{1 + 2i, 3 + 4i, 3 + 4i})},
+		{name: "complex128 pairs",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX128, TensorShape: decShapeProto(1), DcomplexVal: []float64{1, -2}},
+			want: tensor.FromSlice(tensor.Shape{1}, []complex128{1 - 2i})},
+		// 0x3f800000 is 1.0f, 0xc0000000 -2.0f; 0x3ff0000000000000 is 1.0.
+		{name: "uint32 content",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT32, TensorShape: decShapeProto(1), TensorContent: []byte{0xff, 0xff, 0xff, 0xff}},
+			want: tensor.FromSlice(tensor.Shape{1}, []uint32{math.MaxUint32})},
+		{name: "uint64 content",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT64, TensorShape: decShapeProto(1), TensorContent: []byte{2, 0, 0, 0, 0, 0, 0, 0x80}},
+			want: tensor.FromSlice(tensor.Shape{1}, []uint64{1<<63 + 2})},
+		{name: "complex64 content",
+			tp:   &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX64, TensorShape: decShapeProto(1), TensorContent: []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0}},
+			want: tensor.FromSlice(tensor.Shape{1}, []complex64{1 - 2i})},
+		{name: "complex128 content",
+			tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX128, TensorShape: decShapeProto(1),
+				TensorContent: []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}},
+			want: tensor.FromSlice(tensor.Shape{1}, []complex128{1i})},
 		// String tensor_content: varint32 lengths 1, 0, 200 (0xc8 0x01), then the bytes.
 		{name: "string content",
 			tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_STRING, TensorShape: decShapeProto(3),
@@ -308,6 +337,11 @@ func TestDecodeTensorValues(t *testing.T) {
 			if !ok || !tensor.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", v, tt.want)
 			}
+			g, err := decDecode(t, Limits{}, decConst("c", tt.tp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			decCheckRoundTrip(t, tt.name, g)
 		})
 	}
 }
@@ -460,11 +494,7 @@ func TestDecodeUnsupportedDTypes(t *testing.T) {
 		name string
 		tp   *tfpb.TensorProto
 	}{
-		{name: "complex64", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX64, TensorShape: decShapeProto(2), ScomplexVal: []float32{1, 2, 3, 4}}},
-		{name: "complex128", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_COMPLEX128, TensorShape: decShapeProto(1), DcomplexVal: []float64{1, 2}}},
 		{name: "qint8", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_QINT8, TensorShape: decShapeProto(1), IntVal: []int32{3}}},
-		{name: "uint32", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT32, TensorShape: decShapeProto(2), Uint32Val: []uint32{1, 2}}},
-		{name: "uint64", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_UINT64, TensorShape: decShapeProto(1), Uint64Val: []uint64{1 << 63}}},
 		{name: "resource", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_RESOURCE, TensorShape: decShapeProto(),
 			ResourceHandleVal: []*tfpb.ResourceHandleProto{{Device: "/cpu:0", Name: "v", HashCode: 42}}}},
 		{name: "variant", tp: &tfpb.TensorProto{Dtype: tfpb.DataType_DT_VARIANT, TensorShape: decShapeProto(),

@@ -13,10 +13,10 @@ import (
 )
 
 // UnsupportedTensor is the value of a tensor attr whose dtype tfd cannot
-// hold (complex, quantized, resource, variant, uint32, uint64, float8,
-// int4, ...). Decoding keeps the node so that graphs holding such
-// constants in parts that never run still load; building a kernel from
-// the attr fails with a message naming the dtype.
+// hold (quantized, resource, variant, float8, int4, ...). Decoding keeps
+// the node so that graphs holding such constants in parts that never run
+// still load; building a kernel from the attr fails with a message naming
+// the dtype.
 type UnsupportedTensor struct {
 	DType tensor.DType
 	Shape tensor.Shape
@@ -175,6 +175,30 @@ func (d *decoder) decodeContent(dt tensor.DType, n int, b []byte) (any, error) {
 			out[i] = int8(b[i])
 		}
 		return out, nil
+	case tensor.Uint32:
+		out := make([]uint32, n)
+		for i := range out {
+			out[i] = le.Uint32(b[4*i:])
+		}
+		return out, nil
+	case tensor.Uint64:
+		out := make([]uint64, n)
+		for i := range out {
+			out[i] = le.Uint64(b[8*i:])
+		}
+		return out, nil
+	case tensor.Complex64:
+		out := make([]complex64, n)
+		for i := range out {
+			out[i] = complex(math.Float32frombits(le.Uint32(b[8*i:])), math.Float32frombits(le.Uint32(b[8*i+4:])))
+		}
+		return out, nil
+	case tensor.Complex128:
+		out := make([]complex128, n)
+		for i := range out {
+			out[i] = complex(math.Float64frombits(le.Uint64(b[16*i:])), math.Float64frombits(le.Uint64(b[16*i+8:])))
+		}
+		return out, nil
 	case tensor.Uint8:
 		return append([]uint8(nil), b...), nil
 	case tensor.Bool:
@@ -251,6 +275,18 @@ func (d *decoder) decodeTyped(dt tensor.DType, n int, tp *tfpb.TensorProto) (any
 		return fillRepeated(n, tp.GetIntVal(), func(v int32) uint16 { return uint16(v) }), nil
 	case tensor.Int64:
 		return fillRepeated(n, tp.GetInt64Val(), func(v int64) int64 { return v }), nil
+	case tensor.Uint32:
+		return fillRepeated(n, tp.GetUint32Val(), func(v uint32) uint32 { return v }), nil
+	case tensor.Uint64:
+		return fillRepeated(n, tp.GetUint64Val(), func(v uint64) uint64 { return v }), nil
+	case tensor.Complex64:
+		// scomplex_val holds (real, imag) pairs; a trailing odd value is
+		// ignored, as TensorFlow counts size/2 elements.
+		return fillRepeated(n, complexPairs(tp.GetScomplexVal(), func(re, im float32) complex64 { return complex(re, im) }),
+			func(v complex64) complex64 { return v }), nil
+	case tensor.Complex128:
+		return fillRepeated(n, complexPairs(tp.GetDcomplexVal(), func(re, im float64) complex128 { return complex(re, im) }),
+			func(v complex128) complex128 { return v }), nil
 	case tensor.Bool:
 		return fillRepeated(n, tp.GetBoolVal(), func(v bool) bool { return v }), nil
 	case tensor.Half:
@@ -287,6 +323,16 @@ func fillRepeated[S, T any](n int, vals []S, conv func(S) T) []T {
 		for i := m; i < n; i++ {
 			out[i] = last
 		}
+	}
+	return out
+}
+
+// complexPairs groups (real, imag) pairs of a scomplex_val or dcomplex_val
+// field into complex numbers.
+func complexPairs[F float32 | float64, C complex64 | complex128](vals []F, mk func(re, im F) C) []C {
+	out := make([]C, len(vals)/2)
+	for i := range out {
+		out[i] = mk(vals[2*i], vals[2*i+1])
 	}
 	return out
 }
@@ -446,6 +492,32 @@ func tensorToProto(t *tensor.Tensor) (*tfpb.TensorProto, error) {
 		tp.TensorContent = b
 	case []uint8:
 		tp.TensorContent = append([]byte(nil), s...)
+	case []uint32:
+		b := make([]byte, 4*len(s))
+		for i, v := range s {
+			le.PutUint32(b[4*i:], v)
+		}
+		tp.TensorContent = b
+	case []uint64:
+		b := make([]byte, 8*len(s))
+		for i, v := range s {
+			le.PutUint64(b[8*i:], v)
+		}
+		tp.TensorContent = b
+	case []complex64:
+		b := make([]byte, 8*len(s))
+		for i, v := range s {
+			le.PutUint32(b[8*i:], math.Float32bits(real(v)))
+			le.PutUint32(b[8*i+4:], math.Float32bits(imag(v)))
+		}
+		tp.TensorContent = b
+	case []complex128:
+		b := make([]byte, 16*len(s))
+		for i, v := range s {
+			le.PutUint64(b[16*i:], math.Float64bits(real(v)))
+			le.PutUint64(b[16*i+8:], math.Float64bits(imag(v)))
+		}
+		tp.TensorContent = b
 	case []bool:
 		b := make([]byte, len(s))
 		for i, v := range s {

@@ -59,12 +59,20 @@ func arrMoverFor(op string, dt tensor.DType) (arrMover, error) {
 		return arrMove[int16]{}, nil
 	case tensor.Uint16:
 		return arrMove[uint16]{}, nil
+	case tensor.Uint32:
+		return arrMove[uint32]{}, nil
+	case tensor.Uint64:
+		return arrMove[uint64]{}, nil
+	case tensor.Complex64:
+		return arrMove[complex64]{}, nil
+	case tensor.Complex128:
+		return arrMove[complex128]{}, nil
 	case tensor.Bool:
 		return arrMove[bool]{}, nil
 	case tensor.String:
 		return arrMove[string]{}, nil
 	}
-	return nil, fmt.Errorf("%w: op %s: dtype %s not supported (supported: float32, float64, float16, bfloat16, int32, int64, uint8, int8, int16, uint16, bool, string)", ErrDType, op, dt)
+	return nil, fmt.Errorf("%w: op %s: dtype %s not supported (supported: float32, float64, float16, bfloat16, int32, int64, uint8, int8, int16, uint16, uint32, uint64, complex64, complex128, bool, string)", ErrDType, op, dt)
 }
 
 func (arrMove[T]) copyND(ctx *Ctx, dst *tensor.Tensor, dOff int, src *tensor.Tensor, sOff int, dims []arrDim) {

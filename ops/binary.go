@@ -242,6 +242,9 @@ const (
 
 func mathBuildArith(op mathArithOp, set []tensor.DType) BuildFunc {
 	return func(n *Node) (Kernel, error) {
+		if k, ok, err := cplxBuildArith(n, op); ok {
+			return k, err
+		}
 		dt, err := mathBinaryDType(n, set)
 		if err != nil {
 			return nil, err
@@ -594,6 +597,9 @@ func mathFloatKernelFor(name string, dt tensor.DType, f32 func(a, b float32) flo
 }
 
 func mathBuildDiv(n *Node) (Kernel, error) {
+	if k, ok, err := cplxBuildArith(n, mathOpDiv); ok {
+		return k, err
+	}
 	dt, err := mathBinaryDType(n, mathNumTypes)
 	if err != nil {
 		return nil, err

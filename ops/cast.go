@@ -17,6 +17,11 @@ import (
 //     integer is first converted to int32 (math.MinInt32 for NaN and
 //     out-of-range values) and then wrapped to the target width, so 1e5 as
 //     int16 is -31072 and NaN as uint8 is 0;
+//   - float to uint32 keeps the low 32 bits of the 64-bit conversion (so
+//     -1.0 gives 4294967295 and NaN gives 0); float to uint64 converts
+//     values below 2^63 as signed (negative values wrap) and values in
+//     [2^63, 2^64) as unsigned, NaN gives 2^63 and larger values 0, as the
+//     x86-64 code compilers emit for static_cast does;
 //   - integers wrap to narrower integers; bool is 0 or 1; a number is true
 //     iff it is non-zero (NaN is true);
 //   - Half and BFloat16 results are rounded to nearest even, overflowing to
@@ -36,7 +41,7 @@ func init() {
 }
 
 // mathCastTypes are the dtypes Cast converts between.
-var mathCastTypes = append(append([]tensor.DType(nil), mathNumTypes...), tensor.Bool)
+var mathCastTypes = append(append([]tensor.DType(nil), mathNumTypes...), tensor.Uint32, tensor.Uint64, tensor.Bool)
 
 func mathInferCast(n *Node) ([]Value, error) {
 	if err := NeedInputs(n, 1); err != nil {
@@ -64,37 +69,53 @@ func mathBuildCast(n *Node) (Kernel, error) {
 	if src == dst && src.Supported() {
 		return mathRetagKernel{op: n.Op, src: src, dst: dst}, nil
 	}
+	if src.IsComplex() || dst.IsComplex() {
+		return cplxBuildCast(n.Op, src, dst)
+	}
+	return mathCastKernelFor(n.Op, src, dst)
+}
+
+// mathCastKernelFor returns the Cast kernel from src to dst, real or
+// bool dtypes.
+func mathCastKernelFor(op string, src, dst tensor.DType) (Kernel, error) {
+	if src == dst && src.Supported() {
+		return mathRetagKernel{op: op, src: src, dst: dst}, nil
+	}
 	if !mathHasType(mathCastTypes, src) || !mathHasType(mathCastTypes, dst) {
-		return nil, fmt.Errorf("%w: op %s: cannot cast %s to %s (supported: %s, and any dtype to itself)",
-			ErrDType, n.Op, src, dst, mathTypeList(mathCastTypes))
+		return nil, fmt.Errorf("%w: op %s: cannot cast %s to %s (supported: %s, complex64, complex128, and any dtype to itself)",
+			ErrDType, op, src, dst, mathTypeList(mathCastTypes))
 	}
 	if src == tensor.Float32 && (dst == tensor.Half || dst == tensor.BFloat16) ||
 		src == tensor.Half && dst == tensor.BFloat16 || src == tensor.BFloat16 && dst == tensor.Half {
-		return &mathCastKernel[float32, float32]{op: n.Op, dst: dst, fn: mathCastNum[float32, float32], round: mathRounder(dst)}, nil
+		return &mathCastKernel[float32, float32]{op: op, dst: dst, fn: mathCastNum[float32, float32], round: mathRounder(dst)}, nil
 	}
 	if (src == tensor.Half || src == tensor.BFloat16) && dst == tensor.Float32 {
 		// Half and BFloat16 values are exact in float32.
-		return mathRetagKernel{op: n.Op, src: src, dst: dst}, nil
+		return mathRetagKernel{op: op, src: src, dst: dst}, nil
 	}
 	switch src {
 	case tensor.Float32, tensor.Half, tensor.BFloat16:
-		return mathCastFrom[float32](n.Op, src, dst), nil
+		return mathCastFrom[float32](op, src, dst), nil
 	case tensor.Float64:
-		return mathCastFrom[float64](n.Op, src, dst), nil
+		return mathCastFrom[float64](op, src, dst), nil
 	case tensor.Int32:
-		return mathCastFrom[int32](n.Op, src, dst), nil
+		return mathCastFrom[int32](op, src, dst), nil
 	case tensor.Int64:
-		return mathCastFrom[int64](n.Op, src, dst), nil
+		return mathCastFrom[int64](op, src, dst), nil
 	case tensor.Uint8:
-		return mathCastFrom[uint8](n.Op, src, dst), nil
+		return mathCastFrom[uint8](op, src, dst), nil
 	case tensor.Int8:
-		return mathCastFrom[int8](n.Op, src, dst), nil
+		return mathCastFrom[int8](op, src, dst), nil
 	case tensor.Int16:
-		return mathCastFrom[int16](n.Op, src, dst), nil
+		return mathCastFrom[int16](op, src, dst), nil
 	case tensor.Uint16:
-		return mathCastFrom[uint16](n.Op, src, dst), nil
+		return mathCastFrom[uint16](op, src, dst), nil
+	case tensor.Uint32:
+		return mathCastFrom[uint32](op, src, dst), nil
+	case tensor.Uint64:
+		return mathCastFrom[uint64](op, src, dst), nil
 	case tensor.Bool:
-		return mathCastFromBool(n.Op, dst), nil
+		return mathCastFromBool(op, dst), nil
 	}
 	panic("ops: mathBuildCast: dtype not validated: " + src.String())
 }
@@ -122,6 +143,16 @@ func mathCastFrom[S tensor.Number](op string, src, dst tensor.DType) Kernel {
 		return mathCastToInt[S, int16](op, dst, f2i)
 	case tensor.Uint16:
 		return mathCastToInt[S, uint16](op, dst, f2i)
+	case tensor.Uint32:
+		if f2i {
+			return &mathCastKernel[S, uint32]{op: op, dst: dst, fn: mathCastF2U32[S]}
+		}
+		return &mathCastKernel[S, uint32]{op: op, dst: dst, fn: mathCastNum[S, uint32]}
+	case tensor.Uint64:
+		if f2i {
+			return &mathCastKernel[S, uint64]{op: op, dst: dst, fn: mathCastF2U64[S]}
+		}
+		return &mathCastKernel[S, uint64]{op: op, dst: dst, fn: mathCastNum[S, uint64]}
 	case tensor.Bool:
 		return &mathCastKernel[S, bool]{op: op, dst: dst, fn: mathCastToBool[S]}
 	}
@@ -153,6 +184,10 @@ func mathCastFromBool(op string, dst tensor.DType) Kernel {
 		return &mathCastKernel[bool, int16]{op: op, dst: dst, fn: mathCastBool[int16]}
 	case tensor.Uint16:
 		return &mathCastKernel[bool, uint16]{op: op, dst: dst, fn: mathCastBool[uint16]}
+	case tensor.Uint32:
+		return &mathCastKernel[bool, uint32]{op: op, dst: dst, fn: mathCastBool[uint32]}
+	case tensor.Uint64:
+		return &mathCastKernel[bool, uint64]{op: op, dst: dst, fn: mathCastBool[uint64]}
 	}
 	panic("ops: mathCastFromBool: dtype not validated: " + dst.String())
 }
@@ -259,6 +294,33 @@ func mathCastF2I64[S tensor.Number](d []int64, s []S) {
 	s = s[:len(d)]
 	for i := range d {
 		d[i] = mathF2I64(float64(s[i]))
+	}
+}
+
+// mathCastF2U32 converts floats (held in S) to uint32: the low 32 bits of
+// the 64-bit conversion.
+func mathCastF2U32[S tensor.Number](d []uint32, s []S) {
+	s = s[:len(d)]
+	for i := range d {
+		d[i] = uint32(mathF2I64(float64(s[i])))
+	}
+}
+
+// mathF2U64 converts like the x86-64 sequence for a float to uint64
+// static_cast: signed conversion below 2^63, and above it the signed
+// conversion of v-2^63 with the top bit flipped.
+func mathF2U64(v float64) uint64 {
+	const two63 = 9223372036854775808.0
+	if !(v >= two63) { // NaN compares unordered and takes this branch
+		return uint64(mathF2I64(v))
+	}
+	return uint64(mathF2I64(v-two63)) ^ 1<<63
+}
+
+func mathCastF2U64[S tensor.Number](d []uint64, s []S) {
+	s = s[:len(d)]
+	for i := range d {
+		d[i] = mathF2U64(float64(s[i]))
 	}
 }
 

@@ -95,8 +95,53 @@ func TestMathCastCases(t *testing.T) {
 			in: []*tensor.Tensor{mathF32s(s(0, 2))}, dt: tensor.Int32, shape: s(0, 2), want: []float64{}},
 		{name: "string to float", op: "Cast", attrs: c(tensor.String, tensor.Float32),
 			in: []*tensor.Tensor{tensor.FromSlice(s(1), []string{"1"})}, err: ErrDType},
+		// uint32 takes the low 32 bits of the 64-bit conversion: -1 →
+		// 2^32-1, 5e9 - 2^32 = 705032704, NaN (INT64_MIN) → 0.
+		{name: "f32 to u32", op: "Cast", attrs: c(tensor.Float32, tensor.Uint32),
+			in: []*tensor.Tensor{mathF32s(s(5), 3.9, -1, 5e9, float32(nan), 4294967040)}, dt: tensor.Uint32, shape: s(5),
+			want: []float64{3, 4294967295, 705032704, 0, 4294967040}},
+		{name: "i32 to u32", op: "Cast", attrs: c(tensor.Int32, tensor.Uint32),
+			in: []*tensor.Tensor{mathI32s(s(2), -2, 7)}, dt: tensor.Uint32, shape: s(2), want: []float64{4294967294, 7}},
+		{name: "u32 to f32", op: "Cast", attrs: c(tensor.Uint32, tensor.Float32),
+			in: []*tensor.Tensor{tensor.FromSlice(s(1), []uint32{math.MaxUint32})}, dt: tensor.Float32, shape: s(1), want: []float64{1 << 32}},
+		{name: "u64 to i64", op: "Cast", attrs: c(tensor.Uint64, tensor.Int64),
+			in: []*tensor.Tensor{tensor.FromSlice(s(2), []uint64{1 << 63, 5})}, dt: tensor.Int64, shape: s(2), want: []float64{minI64, 5}},
+		{name: "bool to u64", op: "Cast", attrs: c(tensor.Bool, tensor.Uint64),
+			in: []*tensor.Tensor{mathBools(s(2), true, false)}, dt: tensor.Uint64, shape: s(2), want: []float64{1, 0}},
 		{name: "missing DstT", op: "Cast", attrs: tensor.Attrs{}, in: []*tensor.Tensor{mathF32s(s(1), 1)}, err: ErrAttr},
 	})
+}
+
+// TestMathCastToUint64 checks float to uint64 beyond float64's exact
+// integers: the x86-64 sequence compilers emit for static_cast.
+func TestMathCastToUint64(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   float64
+		want uint64
+	}{
+		{name: "small", in: 2.7, want: 2},
+		{name: "negative wraps", in: -1, want: math.MaxUint64}, // int64 -1 reinterpreted
+		{name: "2^63", in: 1 << 63, want: 1 << 63},             // unsigned branch
+		{name: "largest below 2^64", in: 18446744073709549568, want: 18446744073709549568},
+		{name: "2^64 overflows", in: 1 << 64, want: 0}, // INT64_MIN ^ 2^63
+		{name: "NaN", in: math.NaN(), want: 1 << 63},   // signed branch: INT64_MIN
+		{name: "-Inf", in: math.Inf(-1), want: 1 << 63},
+	} {
+		for _, src := range []tensor.DType{tensor.Float64, tensor.Float32} {
+			in := mathF64s(mathS(1), tt.in)
+			if src == tensor.Float32 {
+				if float64(float32(tt.in)) != tt.in && !math.IsNaN(tt.in) {
+					continue // not a float32 value
+				}
+				in = mathF32s(mathS(1), float32(tt.in))
+			}
+			out := mathMust(t, "Cast", mathCastAttrs(src, tensor.Uint64), in)
+			if got := tensor.As[uint64](out)[0]; got != tt.want {
+				t.Errorf("%s from %s: got %d, want %d", tt.name, src, got, tt.want)
+			}
+		}
+	}
 }
 
 func TestMathCastStringIdentity(t *testing.T) {
@@ -154,6 +199,10 @@ func mathFromFloats(t *testing.T, dt tensor.DType, shape tensor.Shape, v []float
 		data = mathConvSlice[int16](v)
 	case tensor.Uint16:
 		data = mathConvSlice[uint16](v)
+	case tensor.Uint32:
+		data = mathConvSlice[uint32](v)
+	case tensor.Uint64:
+		data = mathConvSlice[uint64](v)
 	case tensor.Bool:
 		b := make([]bool, n)
 		for i, x := range v {

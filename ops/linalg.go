@@ -13,7 +13,8 @@ import (
 // (tensorflow/core/kernels/linalg/): MatrixInverse, MatrixDeterminant,
 // LogMatrixDeterminant, Cholesky, MatrixSolve, Svd and SelfAdjointEigV2,
 // computed in float64 with gonum's mat package (LU with partial pivoting,
-// Cholesky, LAPACK's SVD and symmetric eigensolver) and rounded once.
+// Cholesky, LAPACK's SVD and symmetric eigensolver) and rounded once,
+// except Svd of narrow matrices (see below).
 //
 //   - MatrixInverse fails on a singular matrix ("not invertible"); with
 //     adjoint it inverts the transpose.
@@ -24,11 +25,14 @@ import (
 //   - MatrixSolve solves A·X = B (Aᵀ with adjoint).
 //   - Svd returns the singular values in decreasing order and, with
 //     compute_uv, U and V (full_matrices: square); without, U and V are
-//     empty [0] tensors. SelfAdjointEigV2 returns the eigenvalues in
-//     increasing order and, with compute_v, the eigenvectors as columns.
-//     Singular and eigenvectors are unique only up to sign (and within
-//     repeated values); they may differ from TensorFlow's (Eigen's) by
-//     those.
+//     empty [0] tensors. Matrices with fewer than 16 columns follow
+//     Eigen's JacobiSVD as TensorFlow runs it, signs of the singular
+//     vectors included (linalg_svd.go); wider ones use LAPACK's
+//     algorithm, whose vectors may differ from TensorFlow's in sign.
+//   - SelfAdjointEigV2 returns the eigenvalues in increasing order and,
+//     with compute_v, the eigenvectors as columns. Eigenvectors are unique
+//     only up to sign (and within repeated values); they may differ from
+//     TensorFlow's (Eigen's) by those.
 
 func init() {
 	for _, l := range []struct {
@@ -356,6 +360,14 @@ func (k *laKernel) one(b, m, n, rhsCols int, vals, outs [][]float64) error {
 		}
 		put(0, &X)
 	case laSvd:
+		if m > 0 && n > 0 && n < laEigenSwitch {
+			if k.dt == tensor.Float64 {
+				laSvdJacobi[float64](b, m, n, k.uv, k.full, vals[0], outs)
+			} else {
+				laSvdJacobi[float32](b, m, n, k.uv, k.full, vals[0], outs)
+			}
+			return nil
+		}
 		var svd mat.SVD
 		kind := mat.SVDNone
 		if k.uv {
@@ -403,6 +415,29 @@ func (k *laKernel) one(b, m, n, rhsCols int, vals, outs [][]float64) error {
 		}
 	}
 	return nil
+}
+
+// laSvdJacobi computes matrix b of the batch with laJacobiSVD in T's
+// precision and stores s, U and V (when uv) into outs.
+func laSvdJacobi[T float32 | float64](b, m, n int, uv, full bool, vals []float64, outs [][]float64) {
+	a := make([]T, m*n)
+	for i, x := range vals[b*m*n : (b+1)*m*n] {
+		a[i] = T(x)
+	}
+	s, u, v := laJacobiSVD(a, m, n, uv, full)
+	p := len(s)
+	for i, x := range s {
+		outs[0][b*p+i] = float64(x)
+	}
+	if !uv {
+		return
+	}
+	for o, x := range []*laDense[T]{u, v} {
+		dst := outs[o+1][b*len(x.d) : (b+1)*len(x.d)]
+		for i, e := range x.d {
+			dst[i] = float64(e)
+		}
+	}
 }
 
 // laSingular reports whether a factorized m×m matrix is exactly singular

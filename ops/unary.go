@@ -142,6 +142,9 @@ func mathBuildUnary(op mathUnaryOp, set []tensor.DType) BuildFunc {
 		if err != nil {
 			return nil, fmt.Errorf("op %s: %w", n.Op, err)
 		}
+		if dt.IsComplex() {
+			return cplxBuildUnary(n, dt, op)
+		}
 		if !mathHasType(set, dt) {
 			return nil, mathUnsupported(n.Op, dt, set)
 		}

@@ -27,6 +27,9 @@ const (
 	Variant  DType = 21
 	Uint32   DType = 22
 	Uint64   DType = 23
+	// Complex64 and Complex128 hold Go complex64 and complex128 values.
+	Complex64  DType = 8
+	Complex128 DType = 18
 )
 
 // refOffset is what TensorFlow adds to a dtype to mark a reference (DT_FLOAT_REF = 101).
@@ -37,7 +40,8 @@ var dtypeNames = map[DType]string{
 	Uint8: "uint8", Int16: "int16", Int8: "int8", String: "string", Int64: "int64",
 	Bool: "bool", BFloat16: "bfloat16", Uint16: "uint16", Half: "float16",
 	Resource: "resource", Variant: "variant", Uint32: "uint32", Uint64: "uint64",
-	8: "complex64", 11: "qint8", 12: "quint8", 13: "qint32", 15: "qint16", 16: "quint16", 18: "complex128",
+	Complex64: "complex64", Complex128: "complex128",
+	11: "qint8", 12: "quint8", 13: "qint32", 15: "qint16", 16: "quint16",
 }
 
 // String returns the NumPy-style name of the dtype ("float32", "int64"); a
@@ -66,7 +70,8 @@ func (d DType) Base() DType {
 // Supported reports whether tfd can hold tensors of this dtype.
 func (d DType) Supported() bool {
 	switch d {
-	case Float32, Float64, Int32, Int64, Uint8, Int8, Int16, Uint16, Bool, String, Half, BFloat16, Resource:
+	case Float32, Float64, Int32, Int64, Uint8, Int8, Int16, Uint16, Uint32, Uint64, Bool, String, Half, BFloat16,
+		Complex64, Complex128, Resource:
 		return true
 	}
 	return false
@@ -79,8 +84,10 @@ func (d DType) Size() int {
 	switch d {
 	case Float32, Int32, Uint32:
 		return 4
-	case Float64, Int64, Uint64:
+	case Float64, Int64, Uint64, Complex64:
 		return 8
+	case Complex128:
+		return 16
 	case Uint8, Int8, Bool:
 		return 1
 	case Int16, Uint16, Half, BFloat16:
@@ -108,6 +115,9 @@ func (d DType) IsFloat() bool {
 	}
 	return false
 }
+
+// IsComplex reports whether d is a complex dtype.
+func (d DType) IsComplex() bool { return d == Complex64 || d == Complex128 }
 
 // IsInteger reports whether d is an integer dtype.
 func (d DType) IsInteger() bool {
@@ -145,6 +155,14 @@ func ParseDType(s string) (DType, error) {
 		return Int16, nil
 	case "DT_UINT16":
 		return Uint16, nil
+	case "DT_UINT32":
+		return Uint32, nil
+	case "DT_UINT64":
+		return Uint64, nil
+	case "DT_COMPLEX64":
+		return Complex64, nil
+	case "DT_COMPLEX128":
+		return Complex128, nil
 	case "DT_BOOL":
 		return Bool, nil
 	case "DT_STRING":

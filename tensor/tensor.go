@@ -9,7 +9,7 @@ import (
 
 // Number is the set of element types that arithmetic kernels work on.
 type Number interface {
-	~float32 | ~float64 | ~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16
+	~float32 | ~float64 | ~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16 | ~uint32 | ~uint64
 }
 
 // Float is the set of floating-point element types.
@@ -17,12 +17,15 @@ type Float interface{ ~float32 | ~float64 }
 
 // Integer is the set of integer element types.
 type Integer interface {
-	~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16
+	~int32 | ~int64 | ~uint8 | ~int8 | ~int16 | ~uint16 | ~uint32 | ~uint64
 }
+
+// Complex is the set of complex element types.
+type Complex interface{ ~complex64 | ~complex128 }
 
 // Elem is every Go element type a Tensor can hold.
 type Elem interface {
-	Number | ~bool | ~string
+	Number | Complex | ~bool | ~string
 }
 
 // Tensor is a dense, row-major n-dimensional array.
@@ -106,6 +109,14 @@ func MakeSlice(dt DType, n int) (any, error) {
 		return make([]int16, n), nil
 	case Uint16:
 		return make([]uint16, n), nil
+	case Uint32:
+		return make([]uint32, n), nil
+	case Uint64:
+		return make([]uint64, n), nil
+	case Complex64:
+		return make([]complex64, n), nil
+	case Complex128:
+		return make([]complex128, n), nil
 	case Bool:
 		return make([]bool, n), nil
 	case String, Resource, Variant:
@@ -168,6 +179,14 @@ func DTypeOf[T Elem]() DType {
 		return Int16
 	case uint16:
 		return Uint16
+	case uint32:
+		return Uint32
+	case uint64:
+		return Uint64
+	case complex64:
+		return Complex64
+	case complex128:
+		return Complex128
 	case bool:
 		return Bool
 	case string:
@@ -194,6 +213,14 @@ func goTypeMatches(dt DType, data any) bool {
 		return dt == Int16
 	case []uint16:
 		return dt == Uint16
+	case []uint32:
+		return dt == Uint32
+	case []uint64:
+		return dt == Uint64
+	case []complex64:
+		return dt == Complex64
+	case []complex128:
+		return dt == Complex128
 	case []bool:
 		return dt == Bool
 	case []string:
@@ -219,6 +246,14 @@ func sliceLen(data any) int {
 	case []int16:
 		return len(s)
 	case []uint16:
+		return len(s)
+	case []uint32:
+		return len(s)
+	case []uint64:
+		return len(s)
+	case []complex64:
+		return len(s)
+	case []complex128:
 		return len(s)
 	case []bool:
 		return len(s)
@@ -344,6 +379,14 @@ func (t *Tensor) Clone() *Tensor {
 		c.data = append([]int16(nil), s...)
 	case []uint16:
 		c.data = append([]uint16(nil), s...)
+	case []uint32:
+		c.data = append([]uint32(nil), s...)
+	case []uint64:
+		c.data = append([]uint64(nil), s...)
+	case []complex64:
+		c.data = append([]complex64(nil), s...)
+	case []complex128:
+		c.data = append([]complex128(nil), s...)
 	case []bool:
 		c.data = append([]bool(nil), s...)
 	case []string:
@@ -356,8 +399,9 @@ func (t *Tensor) Clone() *Tensor {
 // storage type: kernels pick T from the dtype when they are built.
 func As[T Elem](t *Tensor) []T { return t.data.([]T) }
 
-// Float64s returns the elements converted to float64 (bools as 0/1). Strings
-// are not convertible and yield nil. Meant for tests and reporting.
+// Float64s returns the elements converted to float64 (bools as 0/1, complex
+// numbers as their real parts). Strings are not convertible and yield nil.
+// Meant for tests and reporting.
 func (t *Tensor) Float64s() []float64 {
 	switch s := t.data.(type) {
 	case []float32:
@@ -376,6 +420,22 @@ func (t *Tensor) Float64s() []float64 {
 		return conv(s)
 	case []uint16:
 		return conv(s)
+	case []uint32:
+		return conv(s)
+	case []uint64:
+		return conv(s)
+	case []complex64:
+		out := make([]float64, len(s))
+		for i, v := range s {
+			out[i] = float64(real(v))
+		}
+		return out
+	case []complex128:
+		out := make([]float64, len(s))
+		for i, v := range s {
+			out[i] = real(v)
+		}
+		return out
 	case []bool:
 		out := make([]float64, len(s))
 		for i, v := range s {
@@ -407,6 +467,16 @@ func (t *Tensor) String() string {
 			s = s[:max]
 		}
 		fmt.Fprintf(&b, " %q", s)
+	case []complex64:
+		fmt.Fprintf(&b, " %v", s[:min(len(s), max)])
+		if len(s) > max {
+			b.WriteString("...")
+		}
+	case []complex128:
+		fmt.Fprintf(&b, " %v", s[:min(len(s), max)])
+		if len(s) > max {
+			b.WriteString("...")
+		}
 	default:
 		v := t.Float64s()
 		more := len(v) > max
@@ -461,6 +531,28 @@ func Equal(a, b *Tensor) bool {
 		return sliceEq(x, b.data.([]int16))
 	case []uint16:
 		return sliceEq(x, b.data.([]uint16))
+	case []uint32:
+		return sliceEq(x, b.data.([]uint32))
+	case []uint64:
+		return sliceEq(x, b.data.([]uint64))
+	case []complex64:
+		y := b.data.([]complex64)
+		for i := range x {
+			if math.Float32bits(real(x[i])) != math.Float32bits(real(y[i])) ||
+				math.Float32bits(imag(x[i])) != math.Float32bits(imag(y[i])) {
+				return false
+			}
+		}
+		return true
+	case []complex128:
+		y := b.data.([]complex128)
+		for i := range x {
+			if math.Float64bits(real(x[i])) != math.Float64bits(real(y[i])) ||
+				math.Float64bits(imag(x[i])) != math.Float64bits(imag(y[i])) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
@@ -510,6 +602,14 @@ func (t *Tensor) SliceRows(lo, hi int) (*Tensor, error) {
 		data = s[a:b:b]
 	case []uint16:
 		data = s[a:b:b]
+	case []uint32:
+		data = s[a:b:b]
+	case []uint64:
+		data = s[a:b:b]
+	case []complex64:
+		data = s[a:b:b]
+	case []complex128:
+		data = s[a:b:b]
 	case []bool:
 		data = s[a:b:b]
 	case []string:
@@ -552,6 +652,14 @@ func CopyRows(dst *Tensor, lo int, src *Tensor) error {
 		copy(dst.data.([]int16)[off:], s)
 	case []uint16:
 		copy(dst.data.([]uint16)[off:], s)
+	case []uint32:
+		copy(dst.data.([]uint32)[off:], s)
+	case []uint64:
+		copy(dst.data.([]uint64)[off:], s)
+	case []complex64:
+		copy(dst.data.([]complex64)[off:], s)
+	case []complex128:
+		copy(dst.data.([]complex128)[off:], s)
 	case []bool:
 		copy(dst.data.([]bool)[off:], s)
 	case []string:

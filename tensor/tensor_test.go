@@ -147,3 +147,76 @@ func TestDTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestWideAndComplexDTypes(t *testing.T) {
+	for _, tt := range []struct {
+		dt    DType
+		name  string
+		size  int
+		data  any
+		first float64 // Float64s()[0]
+	}{
+		{dt: Uint32, name: "uint32", size: 4, data: []uint32{math.MaxUint32, 1}, first: math.MaxUint32},
+		{dt: Uint64, name: "uint64", size: 8, data: []uint64{1 << 63, 2}, first: 1 << 63},
+		{dt: Complex64, name: "complex64", size: 8, data: []complex64{complex(1.5, -2), 3i}, first: 1.5},
+		{dt: Complex128, name: "complex128", size: 16, data: []complex128{complex(-4, 0.25), 1}, first: -4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.dt.Supported() || tt.dt.String() != tt.name || tt.dt.Size() != tt.size || tt.dt.StorageSize() != tt.size {
+				t.Errorf("dtype %v: supported %v, size %d", tt.dt, tt.dt.Supported(), tt.dt.Size())
+			}
+			if d, err := ParseDType(tt.name); err != nil || d != tt.dt {
+				t.Errorf("ParseDType(%q) = %v, %v", tt.name, d, err)
+			}
+			if tt.dt.IsComplex() != (tt.size == 16 || tt.name == "complex64") {
+				t.Errorf("IsComplex wrong for %v", tt.dt)
+			}
+			a, err := Wrap(tt.dt, Shape{2}, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Float64s()[0]; got != tt.first {
+				t.Errorf("Float64s()[0] = %v, want %v", got, tt.first)
+			}
+			c := a.Clone()
+			if !Equal(a, c) {
+				t.Error("clone differs")
+			}
+			z, err := New(tt.dt, Shape{3, 2}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CopyRows(z, 1, a.mustView(t, Shape{1, 2})); err != nil {
+				t.Fatal(err)
+			}
+			r, err := z.SliceRows(1, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !Equal(r, a.mustView(t, Shape{1, 2})) {
+				t.Errorf("rows: got %v, want %v", r, a)
+			}
+			if Equal(z, a) {
+				t.Error("different shapes compare equal")
+			}
+			if s := a.String(); s == "" {
+				t.Error("empty String")
+			}
+		})
+	}
+	if DTypeOf[complex64]() != Complex64 || DTypeOf[uint64]() != Uint64 {
+		t.Error("DTypeOf")
+	}
+	n := complex(float32(math.NaN()), 0)
+	if !Equal(FromSlice(Shape{1}, []complex64{n}), FromSlice(Shape{1}, []complex64{n})) {
+		t.Error("identical complex NaNs compare unequal")
+	}
+}
+
+func (t *Tensor) mustView(tb testing.TB, s Shape) *Tensor {
+	v, err := t.View(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}

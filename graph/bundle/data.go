@@ -184,6 +184,22 @@ func decodeFixed(dst any, at int, b []byte, bo binary.ByteOrder) {
 		for i := range len(b) / 2 {
 			d[at+i] = bo.Uint16(b[2*i:])
 		}
+	case []uint32:
+		for i := range len(b) / 4 {
+			d[at+i] = bo.Uint32(b[4*i:])
+		}
+	case []uint64:
+		for i := range len(b) / 8 {
+			d[at+i] = bo.Uint64(b[8*i:])
+		}
+	case []complex64:
+		for i := range len(b) / 8 {
+			d[at+i] = complex(math.Float32frombits(bo.Uint32(b[8*i:])), math.Float32frombits(bo.Uint32(b[8*i+4:])))
+		}
+	case []complex128:
+		for i := range len(b) / 16 {
+			d[at+i] = complex(math.Float64frombits(bo.Uint64(b[16*i:])), math.Float64frombits(bo.Uint64(b[16*i+8:])))
+		}
 	case []int8:
 		for i, v := range b {
 			d[at+i] = int8(v)

@@ -171,6 +171,29 @@ func encodeTensor(t *tensor.Tensor, bo binary.ByteOrder) ([]byte, uint32, error)
 		for i, v := range s {
 			bo.PutUint16(b[2*i:], v)
 		}
+	case []uint32:
+		b = make([]byte, 4*len(s))
+		for i, v := range s {
+			bo.PutUint32(b[4*i:], v)
+		}
+	case []uint64:
+		b = make([]byte, 8*len(s))
+		for i, v := range s {
+			bo.PutUint64(b[8*i:], v)
+		}
+	case []complex64:
+		// Each part in the byte order, real first (std::complex layout).
+		b = make([]byte, 8*len(s))
+		for i, v := range s {
+			bo.PutUint32(b[8*i:], math.Float32bits(real(v)))
+			bo.PutUint32(b[8*i+4:], math.Float32bits(imag(v)))
+		}
+	case []complex128:
+		b = make([]byte, 16*len(s))
+		for i, v := range s {
+			bo.PutUint64(b[16*i:], math.Float64bits(real(v)))
+			bo.PutUint64(b[16*i+8:], math.Float64bits(imag(v)))
+		}
 	case []int8:
 		b = make([]byte, len(s))
 		for i, v := range s {
