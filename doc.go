@@ -19,7 +19,10 @@
 // A Model compiles each distinct (feeds, fetches) combination once into an
 // immutable plan and caches it; a Model is safe for concurrent use, and
 // several models load side by side in one process without sharing any
-// mutable state except the read-only default op registry.
+// mutable state except the read-only default op registry. What a model's
+// runs do share is its own state: lookup tables its init op filled at
+// load, and variables its signatures change (a counter's increments
+// persist from one run to the next); writes to a variable are serialized.
 //
 // Profiles: pass a *Profiler in RunOptions and write it with WritePprof
 // (read it with `go tool pprof -top file`) or WriteTrace (Chrome/Perfetto

@@ -76,14 +76,14 @@ func ExampleNewProfiler() {
 	}
 	// prof.WritePprof(file) writes it for `go tool pprof`.
 
+	// Each tower's MatMul, AddV2 and activation run fused as one
+	// _FusedMatMul, and the final Mul and Sub as one element-wise pass
+	// (tfd.WithoutFusion() keeps every op separate).
+
 	// Output:
-	// AddV2 4
 	// ConcatV2 2
-	// MatMul 4
-	// Mul 2
-	// Sigmoid 2
-	// Sub 2
-	// Tanh 2
+	// _FusedMatMul 4
+	// _TfdFusedElementwise 2
 }
 
 // Combine models with the same inputs and outputs; members run side by side.

@@ -31,6 +31,8 @@ type loaded struct {
 	tfVersion string
 	producer  int32
 	dir       string
+	init      *graph.Init // state to set up before the first run (state.go)
+	assetsDir string
 }
 
 // WithTags selects the MetaGraph of a SavedModel by its tag set (default
@@ -139,8 +141,12 @@ func loadAny(path string, opt Options) (*loaded, error) {
 }
 
 func fromSavedModel(sm *graph.SavedModel, format string) *loaded {
+	assets := sm.AssetsDir
+	if assets == "" && format != FormatCheckpoint && sm.Dir != "" {
+		assets = filepath.Join(sm.Dir, "assets") // absent: reads fail naming the file
+	}
 	l := &loaded{graph: sm.Graph, format: format, variables: sm.Variables, tags: sm.Tags, allTags: sm.AllTags,
-		tfVersion: sm.TFVersion, producer: sm.Producer, dir: sm.Dir, sigs: map[string]*Signature{}}
+		tfVersion: sm.TFVersion, producer: sm.Producer, dir: sm.Dir, sigs: map[string]*Signature{}, init: sm.Init, assetsDir: assets}
 	for key, s := range sm.Signatures {
 		l.sigs[key] = &Signature{Key: key, Method: s.Method, Inputs: convertInfos(s.Inputs), Outputs: convertInfos(s.Outputs)}
 	}

@@ -37,6 +37,12 @@ func (f *Frozen) Encode() ([]byte, error) { return graph.Encode(f.Graph) }
 func (f *Frozen) EncodeText() ([]byte, error) { return graph.EncodeText(f.Graph) }
 
 // Freeze freezes the model for a signature or a list of output tensors.
+// The model's state is captured as it is now: a variable a run has
+// changed (a counter) becomes a constant of its current value, a lookup
+// table its current contents (two Consts and a LookupTableImportV2 that
+// the table's users wait for, which is how TensorFlow serializes an
+// initialized table), and a file an op reads (ReadFile of an asset) its
+// contents. Outputs that change a variable cannot be frozen.
 func (m *Model) Freeze(opt FreezeOptions) (*Frozen, error) {
 	fr := &Frozen{Inputs: map[string]string{}, Outputs: map[string]string{}}
 	var sig *Signature
@@ -75,6 +81,14 @@ func (m *Model) Freeze(opt FreezeOptions) (*Frozen, error) {
 			return nil, err
 		}
 		src = cut
+	}
+	// The model's state (variables, tables) becomes constants.
+	pruned, err := graph.Prune(src, keep)
+	if err != nil {
+		return nil, err
+	}
+	if src, err = m.foldState(pruned); err != nil {
+		return nil, err
 	}
 	g, err := graph.Freeze(&graph.SavedModel{Dir: m.path, Graph: src}, keep)
 	if err != nil {

@@ -92,6 +92,9 @@ func TestFreezeRoundTrip(t *testing.T) {
 				continue // signatures tfd cannot run yet are covered elsewhere
 			}
 			fr, err := m.Freeze(FreezeOptions{Signature: key})
+			if err != nil && strings.Contains(err.Error(), "a frozen graph holds no state") {
+				continue // a signature that changes a variable (TestStateCounter)
+			}
 			if err != nil {
 				t.Errorf("%s %s: freeze: %v", d, key, err)
 				continue

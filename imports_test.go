@@ -37,7 +37,7 @@ var allowedImports = map[string][]string{
 	"serve":               {".", "tensor", "internal/example"},
 	"bench/serve":         {".", "serve", "graph", "internal/testmodels"},
 	"internal/tfpb":       {},
-	"internal/testmodels": {"tensor", "graph", "internal/npy"},
+	"internal/testmodels": {"tensor", "graph", "graph/bundle", "internal/npy", "internal/tfpb"},
 	"testdata/gen":        {"internal/testmodels"},
 	"conformance":         {".", "tensor", "graph"},
 }

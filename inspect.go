@@ -41,6 +41,9 @@ type VariableInfo struct {
 	DType DType               `json:"dtype"`
 	Shape tensor.PartialShape `json:"shape"`
 	Bytes int64               `json:"bytes"`
+	// Live is set for a variable that stays a variable, because a
+	// signature or the init op changes it (see Model's state).
+	Live bool `json:"live,omitempty"`
 }
 
 // Inspect decodes a model in any format Load accepts and describes it.
@@ -63,7 +66,7 @@ func Inspect(path string, opts ...Option) (*Info, error) {
 	}
 	info.TFVersion, info.Tags, info.MetaGraphs = l.tfVersion, l.tags, l.allTags
 	for _, v := range l.variables {
-		info.Variables = append(info.Variables, VariableInfo{Name: v.Name, Key: v.Key, DType: v.DType, Shape: v.Shape, Bytes: v.Bytes})
+		info.Variables = append(info.Variables, VariableInfo{Name: v.Name, Key: v.Key, DType: v.DType, Shape: v.Shape, Bytes: v.Bytes, Live: v.Live})
 		info.VariableBytes += v.Bytes
 	}
 	sort.Slice(info.Variables, func(i, j int) bool {
@@ -117,7 +120,7 @@ func describe(path string, g *graph.Graph, reg *ops.Registry) *Info {
 		feeds = append(feeds, in.Name)
 	}
 	if len(unsup) == 0 && len(outs) > 0 {
-		if p, err := sched.Compile(g, feeds, outs, sched.Options{Registry: reg, FoldBudget: -1}); err == nil {
+		if p, err := sched.Compile(g, feeds, outs, sched.Options{Registry: reg, FoldBudget: -1, NoFusion: true}); err == nil {
 			for i, v := range p.FetchInfo() {
 				info.Outputs = append(info.Outputs, TensorInfo{Name: outs[i], DType: v.DType.Base(), Shape: v.Shape})
 			}

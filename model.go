@@ -2,7 +2,6 @@ package tfd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -61,6 +60,13 @@ type Limits struct {
 	// a run (0: sched.DefaultMaxIterations); a run's context deadline
 	// bounds loops too.
 	MaxIterations int
+	// MaxRunBytes bounds the bytes that the tensors of one run (its
+	// intermediate values, kernels' scratch and its outputs; not feeds or
+	// constants) hold at once (0: sched.DefaultMaxRunBytes, 4 GiB;
+	// negative: no bound). A run that would exceed it fails with an error
+	// wrapping ErrLimit that names the node and the sizes. Plans with TF1
+	// control flow are bounded by MaxElements and MaxIterations only.
+	MaxRunBytes int64
 }
 
 func (l Limits) graph() graph.Limits {
@@ -94,6 +100,14 @@ type Options struct {
 	// because a model that updates a variable between runs would silently
 	// lose the update.
 	FrozenVariableOps bool
+	// AssetsDir names a directory whose files the model's file-reading ops
+	// (ReadFile, InitializeTableFromTextFileV2) may read, besides a
+	// SavedModel's own assets/ directory; no other file may be read.
+	AssetsDir string
+	// NoFusion compiles plans without fusing nodes (sched.Options.NoFusion):
+	// every graph node then runs as its own kernel, as when comparing with
+	// or profiling the unfused ops.
+	NoFusion bool
 }
 
 // Model is a loaded graph. It is safe for concurrent use.
@@ -108,6 +122,8 @@ type Model struct {
 	inputs []TensorInfo
 	sigs   signatures
 	loaded *loaded
+	// state holds the variables and tables that outlive a run (state.go).
+	state *ops.ModelState
 }
 
 // TensorInfo describes a graph input or output.
@@ -124,7 +140,8 @@ type TensorInfo struct {
 const maxCachedPlans = 256
 
 // Option configures Load. Options (the struct) is an Option, and so are
-// the functions UseImpl, PreferImpl, WithRegistry, WithName and WithWorkers,
+// the functions UseImpl, PreferImpl, WithRegistry, WithName, WithWorkers
+// and WithoutFusion,
 // so that
 //
 //	tfd.Load(path, tfd.Options{Workers: 2})
@@ -158,6 +175,12 @@ func (o Options) apply(dst *Options) {
 	}
 	if o.FrozenVariableOps {
 		dst.FrozenVariableOps = true
+	}
+	if o.AssetsDir != "" {
+		dst.AssetsDir = o.AssetsDir
+	}
+	if o.NoFusion {
+		dst.NoFusion = true
 	}
 }
 
@@ -195,6 +218,13 @@ func WithName(name string) Option { return optionFunc(func(o *Options) { o.Name 
 
 // WithWorkers sets the model's default number of goroutines per run.
 func WithWorkers(n int) Option { return optionFunc(func(o *Options) { o.Workers = n }) }
+
+// WithoutFusion turns off the fusion of nodes when plans are compiled: a
+// product and its bias and activation, or a chain of element-wise ops, then
+// run as separate kernels. Fused plans give the same results (bit for bit,
+// except where a batch normalization is folded into a convolution's
+// filter); this option is for profiling and comparing the unfused ops.
+func WithoutFusion() Option { return optionFunc(func(o *Options) { o.NoFusion = true }) }
 
 func collect(opts []Option) Options {
 	var o Options
@@ -250,7 +280,7 @@ func newLoaded(path string, l *loaded, opt Options) (*Model, error) {
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
-	m := &Model{name: opt.Name, path: path, graph: g, opt: opt, pool: pool.New(), plans: map[string]*sched.Plan{}, loaded: l}
+	m := &Model{name: opt.Name, path: path, graph: g, opt: opt, pool: pool.New(), plans: map[string]*sched.Plan{}, loaded: l, state: newState(l, opt)}
 	nodes := g.Nodes
 	switch {
 	case len(l.sigs) > 0:
@@ -263,13 +293,13 @@ func newLoaded(path string, l *loaded, opt Options) (*Model, error) {
 		// is compiled for the fetched tensors.
 		nodes = nil
 	}
-	if err := checkOps(opt.Name, nodes, opt.Registry); err != nil {
-		if path != "" {
-			return nil, fmt.Errorf("tfd: %s: %w", path, err)
-		}
-		return nil, err
+	if err := checkOps("", nodes, opt.Registry); err != nil {
+		return nil, m.wrap(err)
 	}
 	m.inputs = placeholders(g)
+	if err := m.initState(l.init); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -446,14 +476,6 @@ func (m *Model) RunWith(ctx context.Context, opt RunOptions, feeds map[string]*T
 	return outs, nil
 }
 
-func (m *Model) wrap(err error) error {
-	var ne *sched.NodeError
-	if errors.As(err, &ne) {
-		return err // already names the model and node
-	}
-	return fmt.Errorf("tfd: model %q: %w", m.name, err)
-}
-
 // Plan returns the compiled plan for the given feeds and fetches, compiling
 // it on first use. Feeds must be given sorted for the plan's feed order to
 // match what Run expects; RunWith does this.
@@ -472,7 +494,10 @@ func (m *Model) Plan(feeds, fetches []string) (*sched.Plan, error) {
 		Impl:          m.opt.Impl,
 		MaxElements:   m.opt.Limits.MaxElements,
 		MaxIterations: m.opt.Limits.MaxIterations,
+		MaxRunBytes:   m.opt.Limits.MaxRunBytes,
 		Pool:          m.pool,
+		NoFusion:      m.opt.NoFusion,
+		State:         m.state,
 	})
 	if err != nil {
 		return nil, m.wrap(err)

@@ -39,20 +39,21 @@ func smF32(shape []int, v ...float32) *Tensor { return FromSlice(shape, v) }
 
 // TestSharedSavedModelValues loads the SavedModels and TF1 checkpoints of
 // ../shared/tfmodels with graph.ReadSavedModel / graph.ReadCheckpoint and
-// checks the values their MANIFEST rows quote. Rows not here, and why:
-//   - serving_counter (row 5): incr/reset signatures need mutable
-//     variables (Assign, AssignAdd); only get_counter is checked.
+// checks the values their MANIFEST rows quote (models whose signatures
+// change state through tfd.Load, which sets the state up). Rows not here,
+// and why:
+//   - serving_counter (5) beyond get_counter on a fresh load, and
+//     tf_asset_module (19): a sequence of runs on one model, and a string
+//     output; see TestSharedSavedModelState.
 //   - classify/regress signatures of the half_plus_two family (rows 1-4, 6,
-//     25-28) and tfx_estimator_chicago_taxi (row 46): they parse
-//     serialized tf.Example protos (ParseExample, ParseExampleV2), which
-//     tfd does not implement; the tfx model also needs lookup tables.
+//     25-28): they parse serialized tf.Example protos (ParseExample,
+//     ParseExampleV2), which tfd does not implement.
+//   - tfx_estimator_chicago_taxi (row 46): MANIFEST quotes no values;
+//     TestSharedTFXEstimator checks that its signatures run and agree.
 //   - serving_session_bundle_half_plus_two (row 8): a pre-SavedModel
 //     SessionBundle with a V1 (tensor-slice) checkpoint.
 //   - tf_simple_while_loop (17), tfnet_lstm_from_sequential (45):
 //     StatelessWhile and TensorList ops have no kernels.
-//   - tf_static_hashtable (18): lookup tables filled by an init op.
-//   - tf_asset_module (19): the asset path lives in a variable that only
-//     the init op sets, and ReadFile has no kernel.
 //   - rust_regression_savedmodel "train" (40): a training step.
 //   - tf_trt_2_0_sharded (36): checked through the TRTEngineOp's native
 //     segment function, which holds the same math.
@@ -84,6 +85,15 @@ func TestSharedSavedModelValues(t *testing.T) {
 		{name: "serving_counter get_counter", path: "serving_counter/00000123", sig: "get_counter",
 			outs: []smOut{{"output", tensor.Float32, []int{}, []float64{0}}},
 			from: "MANIFEST row 5: predict_util_test.cc, get_counter -> 0 on a fresh load"},
+		{name: "tf_static_hashtable foo", path: "tf_static_hashtable", sig: "serving_default",
+			in: map[string]*Tensor{"word": tensor.Scalar("foo")}, outs: []smOut{{"output_0", tensor.Int64, []int{}, []float64{0}}},
+			from: "MANIFEST row 18: saved_model_api_test.cc, lookup over the asset file, foo -> 0"},
+		{name: "tf_static_hashtable baz", path: "tf_static_hashtable", sig: "serving_default",
+			in: map[string]*Tensor{"word": tensor.Scalar("baz")}, outs: []smOut{{"output_0", tensor.Int64, []int{}, []float64{2}}},
+			from: "MANIFEST row 18: baz -> 2"},
+		{name: "tf_static_hashtable missing key", path: "tf_static_hashtable", sig: "serving_default",
+			in: map[string]*Tensor{"word": tensor.Scalar("NON-EXISTENT-KEY")}, outs: []smOut{{"output_0", tensor.Int64, []int{}, []float64{-1}}},
+			from: "MANIFEST row 18: NON-EXISTENT-KEY -> -1 (the default)"},
 		{name: "serving_half_plus_two_resource_vars", path: "serving_half_plus_two_resource_vars/00000123", sig: "serving_default",
 			in: map[string]*Tensor{"x": smF32([]int{1, 1}, 2)}, outs: []smOut{{"y", tensor.Float32, []int{1, 1}, []float64{3}}},
 			from: "MANIFEST row 6: x=2 -> y=3"},
@@ -227,6 +237,11 @@ func TestSharedSavedModelValues(t *testing.T) {
 				}
 			}
 			m, err := FromGraph(g, Options{Name: c.name})
+			if sm.Init != nil || sm.AssetsDir != "" {
+				// Variables a signature changes live in the model's state,
+				// which Load sets up (restore, init op); FromGraph does not.
+				m, err = Load(path, Options{Name: c.name, Tags: c.tags})
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

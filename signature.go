@@ -81,7 +81,7 @@ func (m *Model) Signature(key string) (*Signature, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return nil, fmt.Errorf("tfd: model %q has no signature %q (has: %s)", m.name, key, strings.Join(keys, ", "))
+	return nil, fmt.Errorf("tfd: %s: no signature %q (has: %s)", m.where(), key, strings.Join(keys, ", "))
 }
 
 // RunSignature evaluates a signature: feeds and results are keyed by the
@@ -96,13 +96,13 @@ func (m *Model) RunSignature(ctx context.Context, key string, opt RunOptions, fe
 	for k, v := range feeds {
 		in, ok := sig.Inputs[k]
 		if !ok {
-			return nil, fmt.Errorf("tfd: model %q signature %q has no input %q (inputs: %s)", m.name, sig.Key, k, strings.Join(sig.InputKeys(), ", "))
+			return nil, fmt.Errorf("tfd: %s: signature %q has no input %q (inputs: %s)", m.where(), sig.Key, k, strings.Join(sig.InputKeys(), ", "))
 		}
 		byName[in.Name] = v
 	}
 	for _, k := range sig.InputKeys() {
 		if _, ok := feeds[k]; !ok && !sig.Inputs[k].Optional {
-			return nil, fmt.Errorf("tfd: model %q signature %q: input %q is missing", m.name, sig.Key, k)
+			return nil, fmt.Errorf("tfd: %s: signature %q: input %q is missing", m.where(), sig.Key, k)
 		}
 	}
 	if len(outputs) == 0 {
@@ -112,7 +112,7 @@ func (m *Model) RunSignature(ctx context.Context, key string, opt RunOptions, fe
 	for i, k := range outputs {
 		out, ok := sig.Outputs[k]
 		if !ok {
-			return nil, fmt.Errorf("tfd: model %q signature %q has no output %q (outputs: %s)", m.name, sig.Key, k, strings.Join(sig.OutputKeys(), ", "))
+			return nil, fmt.Errorf("tfd: %s: signature %q has no output %q (outputs: %s)", m.where(), sig.Key, k, strings.Join(sig.OutputKeys(), ", "))
 		}
 		names[i] = out.Name
 	}

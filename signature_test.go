@@ -39,7 +39,7 @@ func TestFrozenGraphDefaultSignature(t *testing.T) {
 		outs  []string
 		want  string
 	}{
-		{"nope", nil, nil, `has no signature "nope" (has: serving_default)`},
+		{"nope", nil, nil, `no signature "nope" (has: serving_default)`},
 		{"", map[string]*Tensor{"y": x}, nil, `has no input "y" (inputs: x)`},
 		{"", map[string]*Tensor{}, nil, `input "x" is missing`},
 		{"", map[string]*Tensor{"x": x}, []string{"z"}, `has no output "z" (outputs: output)`},

@@ -29,7 +29,7 @@ import (
 func ReadCheckpoint(path string, lim Limits) (*SavedModel, error) {
 	sm, err := smReadCheckpoint(path, lim)
 	if err != nil {
-		return nil, fmt.Errorf("graph: checkpoint %q: %w", path, err)
+		return nil, fmt.Errorf("graph: %s: %w", path, err)
 	}
 	return sm, nil
 }
@@ -134,6 +134,10 @@ type smCheckpoint struct {
 func smOpenCheckpoint(prefix, name string, lim Limits) (*smCheckpoint, error) {
 	r, err := bundle.Open(prefix, bundle.Limits{MaxElements: lim.MaxElements, MaxBytes: lim.MaxConstBytes, MaxRank: lim.MaxRank})
 	if err != nil {
+		var be *bundle.Error
+		if errors.As(err, &be) {
+			return nil, err // names the file already
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &smCheckpoint{r: r, name: name, cache: map[string]*tensor.Tensor{}}, nil
@@ -329,6 +333,7 @@ func (l *smLoader) variableKeysTF2(restore map[string]string) ([]VariableInfo, e
 
 	// Calls of concrete functions pass the captured objects last.
 	nodeObj := map[string]int{}
+	tr := smNewTracer(l.g)
 	for _, n := range l.g.Nodes {
 		if n.Op != "StatefulPartitionedCall" && n.Op != "PartitionedCall" {
 			continue
@@ -347,7 +352,7 @@ func (l *smLoader) variableKeysTF2(restore map[string]string) ([]VariableInfo, e
 			return nil, fmt.Errorf("%s: node %q calls %q with %d inputs, but it captures %d objects", l.src, n.Name, f.Name, len(n.Inputs), len(bound))
 		}
 		for j, id := range bound {
-			src, ok := smTraceInput(l.g, n.Inputs[first+j])
+			src, ok := tr.input(n.Inputs[first+j])
 			if !ok || src.Op != "VarHandleOp" {
 				continue
 			}
@@ -392,55 +397,73 @@ func (c *smCheckpoint) trackableGraph() (*tfpb.TrackableObjectGraph, error) {
 	return c.trackable()
 }
 
-// smTraceInput follows Identity and IdentityN edges back from a tensor to
-// the node that produces it.
-func smTraceInput(g *Graph, in Input) (*Node, bool) {
-	for steps := 0; steps <= len(g.Nodes); steps++ {
-		n, ok := g.Node(in.Node)
-		if !ok {
-			return nil, false
-		}
-		switch n.Op {
-		case "Identity":
-			if len(n.Inputs) == 0 {
-				return nil, false
-			}
-			in = n.Inputs[0]
-		case "IdentityN":
-			if in.Index >= len(n.Inputs) {
-				return nil, false
-			}
-			in = n.Inputs[in.Index]
-		default:
-			return n, true
-		}
-	}
-	return nil, false
+// smTracer follows Identity and IdentityN edges back from a tensor to the
+// node that produces it. It remembers every tensor it has resolved, so
+// that tracing all the inputs of a graph takes time linear in its size
+// even when a hostile file chains many Identity nodes before many readers.
+type smTracer struct {
+	g    *Graph
+	memo map[Input]smTraced
 }
 
-// smTraceOutput is smTraceInput that also returns the output index.
-func smTraceOutput(g *Graph, in Input) (*Node, int, bool) {
-	for steps := 0; steps <= len(g.Nodes); steps++ {
-		n, ok := g.Node(in.Node)
-		if !ok {
-			return nil, 0, false
+// smTraced is where a tensor leads: output index of node n, or !ok when
+// the chain ends at a missing node, a bad index or a cycle.
+type smTraced struct {
+	n     *Node
+	index int
+	ok    bool
+}
+
+func smNewTracer(g *Graph) *smTracer { return &smTracer{g: g, memo: map[Input]smTraced{}} }
+
+// input returns the node producing tensor in, looking through Identity
+// and IdentityN nodes.
+func (tr *smTracer) input(in Input) (*Node, bool) {
+	r := tr.output(in)
+	return r.n, r.ok
+}
+
+// output is input that also returns the output index.
+func (tr *smTracer) output(in Input) smTraced {
+	var path []Input
+	var res smTraced
+	for {
+		if r, seen := tr.memo[in]; seen {
+			res = r // a tensor still on path (a cycle) is recorded as !ok
+			break
 		}
+		tr.memo[in] = smTraced{}
+		path = append(path, in)
+		n, ok := tr.g.Node(in.Node)
+		if !ok {
+			break
+		}
+		next := in
 		switch n.Op {
 		case "Identity":
 			if len(n.Inputs) == 0 {
-				return nil, 0, false
+				next.Node = ""
+			} else {
+				next = n.Inputs[0]
 			}
-			in = n.Inputs[0]
 		case "IdentityN":
 			if in.Index >= len(n.Inputs) {
-				return nil, 0, false
+				next.Node = ""
+			} else {
+				next = n.Inputs[in.Index]
 			}
-			in = n.Inputs[in.Index]
 		default:
-			return n, in.Index, true
+			res = smTraced{n: n, index: in.Index, ok: true}
 		}
+		if res.ok || next.Node == "" {
+			break
+		}
+		in = next
 	}
-	return nil, 0, false
+	for _, p := range path {
+		tr.memo[p] = res
+	}
+	return res
 }
 
 // smRestoreKeys reads the saver's restore subgraph: each Assign or
@@ -448,19 +471,21 @@ func smTraceOutput(g *Graph, in Input) (*Node, int, bool) {
 // variable's checkpoint key, element i of the RestoreV2's tensor_names.
 func smRestoreKeys(g *Graph) map[string]string {
 	keys := map[string]string{}
+	tr := smNewTracer(g)
 	for _, n := range g.Nodes {
 		if (n.Op != "Assign" && n.Op != "AssignVariableOp") || len(n.Inputs) < 2 {
 			continue
 		}
-		v, ok := smTraceInput(g, n.Inputs[0])
+		v, ok := tr.input(n.Inputs[0])
 		if !ok || (v.Op != "VariableV2" && v.Op != "Variable" && v.Op != "VarHandleOp") {
 			continue
 		}
-		r, idx, ok := smTraceOutput(g, n.Inputs[1])
-		if !ok || r.Op != "RestoreV2" || len(r.Inputs) < 2 {
+		ro := tr.output(n.Inputs[1])
+		r, idx := ro.n, ro.index
+		if !ro.ok || r.Op != "RestoreV2" || len(r.Inputs) < 2 {
 			continue
 		}
-		c, ok := smTraceInput(g, r.Inputs[1])
+		c, ok := tr.input(r.Inputs[1])
 		if !ok || c.Op != "Const" {
 			continue
 		}
@@ -499,7 +524,7 @@ func (l *smLoader) value(v *Node, need bool) (*tensor.Tensor, error) {
 		}
 		hint := ""
 		if len(l.initOps) > 0 {
-			hint = fmt.Sprintf(" (init op %q may set it, but tfd does not run init ops)", l.initOps[0])
+			hint = fmt.Sprintf(" and init op %q does not set it", l.initOps[0])
 		}
 		return nil, fmt.Errorf("%s: variable %q: checkpoint key %q is not in the checkpoint%s", l.varsDir, v.Name, key, hint)
 	}

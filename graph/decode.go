@@ -32,7 +32,7 @@ const (
 func ReadFile(path string, lim Limits) (*Graph, error) {
 	g, err := readFile(path, lim)
 	if err != nil {
-		return nil, fmt.Errorf("graph: file %q: %w", path, err)
+		return nil, fmt.Errorf("graph: %s: %w", path, err)
 	}
 	g.Source = path
 	return g, nil
@@ -131,9 +131,15 @@ func decode(data []byte, format string, lim Limits) (*Graph, error) {
 // errSyntax wraps parser errors, whose text comes from protobuf.
 var errSyntax = errors.New("malformed protobuf")
 
+// protoMessage returns the text of a protobuf error with its spaces made
+// plain: the protobuf module writes a non-breaking space after "proto:"
+// in some builds, on purpose, so that callers do not match its messages;
+// tfd's own messages must stay the same from one build to the next.
+func protoMessage(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
+
 func protoUnmarshal(data []byte, m proto.Message) error {
 	if err := (proto.UnmarshalOptions{}).Unmarshal(data, m); err != nil {
-		return fmt.Errorf("%w: %v", errSyntax, err)
+		return fmt.Errorf("%w: %s", errSyntax, protoMessage(err))
 	}
 	return nil
 }
@@ -142,7 +148,7 @@ func protoUnmarshal(data []byte, m proto.Message) error {
 // declare are skipped, as the binary decoder keeps them as unknown fields.
 func textUnmarshal(data []byte, m proto.Message) error {
 	if err := (prototext.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
-		return fmt.Errorf("%w: %v", errSyntax, err)
+		return fmt.Errorf("%w: %s", errSyntax, protoMessage(err))
 	}
 	return nil
 }
@@ -234,7 +240,10 @@ func (d *decoder) nodes(nds []*tfpb.NodeDef, inFunc bool) ([]*Node, error) {
 		names[name] = true
 		n, err := d.node(nd, inFunc)
 		if err != nil {
-			return nil, fmt.Errorf("node %q: %w", name, err)
+			if nd.GetOp() == "" {
+				return nil, fmt.Errorf("node %q: %w", name, err)
+			}
+			return nil, fmt.Errorf("node %q (%s): %w", name, nd.GetOp(), err)
 		}
 		out = append(out, n)
 	}

@@ -156,10 +156,10 @@ func TestDecodeInputs(t *testing.T) {
 		{name: "data and control", inputs: []string{"a", "b:2", "^c", "^d"}, want: []Input{{"a", 0}, {"b", 2}}, control: []string{"c", "d"}},
 		{name: "explicit zero", inputs: []string{"a:0"}, want: []Input{{"a", 0}}},
 		{name: "scoped names", inputs: []string{"dense/MatMul:1"}, want: []Input{{"dense/MatMul", 1}}},
-		{name: "data after control", inputs: []string{"^c", "a"}, wantErr: `node "n": input 1 "a" follows a control input`},
-		{name: "bad index", inputs: []string{"a:x"}, wantErr: `node "n": input 0: graph: bad tensor name "a:x"`},
-		{name: "colon in node name", inputs: []string{"a::0"}, wantErr: `node "n": input 0: graph: bad tensor name "a::0"`},
-		{name: "empty", inputs: []string{""}, wantErr: `node "n": input 0: graph: empty tensor name`},
+		{name: "data after control", inputs: []string{"^c", "a"}, wantErr: `node "n" (Op): input 1 "a" follows a control input`},
+		{name: "bad index", inputs: []string{"a:x"}, wantErr: `node "n" (Op): input 0: graph: bad tensor name "a:x"`},
+		{name: "colon in node name", inputs: []string{"a::0"}, wantErr: `node "n" (Op): input 0: graph: bad tensor name "a::0"`},
+		{name: "empty", inputs: []string{""}, wantErr: `node "n" (Op): input 0: graph: empty tensor name`},
 		{name: "bare caret", inputs: []string{"^"}, wantErr: `empty control input`},
 	}
 	for _, tt := range tests {
@@ -193,7 +193,7 @@ func TestDecodeNodeErrors(t *testing.T) {
 		{name: "duplicate", nodes: []*tfpb.NodeDef{decNodeDef("n", "A", nil, nil), decNodeDef("n", "B", nil, nil)}, wantErr: `graph: node "n": name used twice`},
 		{name: "shape attr dim -2", nodes: []*tfpb.NodeDef{decNodeDef("p", "Placeholder", nil, map[string]*tfpb.AttrValue{
 			"shape": {Value: &tfpb.AttrValue_Shape{Shape: decShapeProto(-2)}}})},
-			wantErr: `graph: node "p": attr "shape": shape dimension 0 is -2 (expected -1 for unknown or a size >= 0)`},
+			wantErr: `graph: node "p" (Placeholder): attr "shape": shape dimension 0 is -2 (expected -1 for unknown or a size >= 0)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,13 +382,13 @@ func TestDecodeTensorErrors(t *testing.T) {
 			wantErr: "bad length 0 of 1"},
 		{name: "negative dim",
 			tp:      &tfpb.TensorProto{Dtype: tfpb.DataType_DT_FLOAT, TensorShape: decShapeProto(2, -1)},
-			wantErr: `node "c": attr "value": tensor shape dimension 1 is -1 (expected a size >= 0)`},
+			wantErr: `node "c" (Const): attr "value": tensor shape dimension 1 is -1 (expected a size >= 0)`},
 		{name: "unknown rank",
 			tp:      &tfpb.TensorProto{Dtype: tfpb.DataType_DT_FLOAT, TensorShape: &tfpb.TensorShapeProto{UnknownRank: true}},
 			wantErr: "tensor shape has unknown rank"},
 		{name: "too many elements",
 			tp:      &tfpb.TensorProto{Dtype: tfpb.DataType_DT_FLOAT, TensorShape: decShapeProto(1e5, 1e5, 1e5), FloatVal: []float32{1}},
-			wantErr: `node "c": attr "value": tensor declares 1000000000000000 elements, more than the limit 2147483648: limit exceeded`, limit: true},
+			wantErr: `node "c" (Const): attr "value": tensor declares 1000000000000000 elements, more than the limit 2147483648: limit exceeded`, limit: true},
 		{name: "element count overflows",
 			tp:      &tfpb.TensorProto{Dtype: tfpb.DataType_DT_FLOAT, TensorShape: decShapeProto(1<<40, 1<<40)},
 			wantErr: "too many elements", limit: true},
@@ -419,7 +419,7 @@ func TestDecodeLimitErrorNamesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ReadFile(path, Limits{})
-	want := `graph: file "` + path + `": node "dense/kernel": attr "value": tensor declares 1000000000000000 elements, more than the limit 2147483648: limit exceeded`
+	want := `graph: ` + path + `: node "dense/kernel" (Const): attr "value": tensor declares 1000000000000000 elements, more than the limit 2147483648: limit exceeded`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
@@ -447,7 +447,7 @@ func TestDecodeLimits(t *testing.T) {
 		// Two constants of 40 bytes each overrun a 64-byte budget at the second.
 		{name: "const bytes across nodes", lim: Limits{MaxConstBytes: 64},
 			nodes:   []*tfpb.NodeDef{decConst("a", f32(10)), decConst("b", f32(10))},
-			wantErr: `node "b": attr "value": constants need more than 64 bytes in total (40 already used, 40 more requested)`},
+			wantErr: `node "b" (Const): attr "value": constants need more than 64 bytes in total (40 already used, 40 more requested)`},
 		// A string tensor is charged 16 bytes per element plus its bytes.
 		{name: "string bytes", lim: Limits{MaxConstBytes: 40},
 			nodes: []*tfpb.NodeDef{decConst("s", &tfpb.TensorProto{Dtype: tfpb.DataType_DT_STRING, TensorShape: decShapeProto(2),
@@ -725,7 +725,7 @@ func TestDecodeFormats(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g, err := ReadFile(tt.path, Limits{})
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), `graph: file "`+tt.path+`": `) {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), `graph: `+tt.path+`: `) {
 					t.Fatalf("got error %v, want %q naming the file", err, tt.wantErr)
 				}
 				return
@@ -812,7 +812,7 @@ func TestDecodeFunctionLibrary(t *testing.T) {
 	bad := proto.Clone(gd).(*tfpb.GraphDef)
 	bad.Library.Function[0].NodeDef[1].Input = []string{"^NoOp", "x"}
 	if _, err := Decode(decMarshal(t, bad), FormatBinary, Limits{}); err == nil ||
-		!strings.Contains(err.Error(), `function "__inference_f_12": node "MatMul": input 1 "x" follows a control input`) {
+		!strings.Contains(err.Error(), `function "__inference_f_12": node "MatMul" (MatMul): input 1 "x" follows a control input`) {
 		t.Errorf("got %v", err)
 	}
 	dup := proto.Clone(gd).(*tfpb.GraphDef)

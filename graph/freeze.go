@@ -96,12 +96,13 @@ var smStatefulOps = map[string]bool{
 // names start with "_" (TensorFlow's private attrs, such as
 // _output_shapes and _class) removed. graph.Encode writes the result as a
 // GraphDef TensorFlow imports. It fails if the outputs need a variable
-// that is not frozen, an op that changes state, or an op private to
-// TensorFlow (op names starting with "_").
+// that is not frozen, an op that changes state, a lookup table whose
+// contents are not in the graph (a LookupTableImportV2 of Consts), or an
+// op private to TensorFlow (op names starting with "_").
 func Freeze(sm *SavedModel, outputs []string) (*Graph, error) {
 	g, err := smFreeze(sm, outputs)
 	if err != nil {
-		return nil, fmt.Errorf("graph: freezing %q: %w", sm.Dir, err)
+		return nil, fmt.Errorf("graph: %s: freezing: %w", sm.Dir, err)
 	}
 	return g, nil
 }
@@ -138,6 +139,11 @@ func smFreeze(sm *SavedModel, outputs []string) (*Graph, error) {
 			bad = append(bad, fmt.Sprintf("node %q (%s) reads or changes a variable", n.Name, n.Op))
 		case strings.HasPrefix(n.Op, "_"):
 			bad = append(bad, fmt.Sprintf("node %q has the private op type %s", n.Name, n.Op))
+		}
+	}
+	if len(bad) == 0 {
+		if err := smCheckTables(in); err != nil {
+			bad = append(bad, err.Error())
 		}
 	}
 	if len(bad) > 0 {

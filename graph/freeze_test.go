@@ -145,7 +145,7 @@ func TestFreezeErrors(t *testing.T) {
 	for _, c := range cases {
 		sm := &SavedModel{Dir: "m", Graph: smtGraph(t, c.nodes)}
 		_, err := Freeze(sm, []string{"r"})
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), `graph: freezing "m"`) {
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), `graph: m: freezing: `) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}

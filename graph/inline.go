@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,17 @@ import (
 
 // smMaxCallDepth bounds the nesting of inlined function calls.
 const smMaxCallDepth = 64
+
+// smInlineWorkPerNode is how many input edges and bound attrs inlining may
+// create per node the limits allow (Limits.MaxNodes), and
+// smMinInlineWork the least it may create. The node limit alone does not
+// bound the work: a hostile file can call a function whose few nodes
+// carry thousands of attrs to bind, or whose inputs name an output list
+// a million tensors long, from thousands of call sites.
+const (
+	smInlineWorkPerNode = 16
+	smMinInlineWork     = 1 << 16
+)
 
 // InlineFunctions returns a copy of g in which every call of a library
 // function is replaced by the function's body: PartitionedCall and
@@ -46,6 +58,12 @@ type smInliner struct {
 	byName map[string]*Node  // every node created or copied so far
 	out    []*Node           // nodes of the result, in order
 	ctlMap map[string]string // call name → node that "^call" must now name
+	// fnAttrs caches, per function, the attrs of its own that its args
+	// and body refer to: the defaults a call's bindings start from.
+	fnAttrs map[*Function]tensor.Attrs
+	// work counts down the input edges and bound attrs inlining may still
+	// create; maxWork is where it started.
+	work, maxWork int
 }
 
 func smInline(g *Graph, ops smOpTable, lim Limits) (*Graph, error) {
@@ -56,7 +74,16 @@ func smInline(g *Graph, ops smOpTable, lim Limits) (*Graph, error) {
 		names:  make(map[string]bool, len(g.Nodes)),
 		byName: make(map[string]*Node, len(g.Nodes)),
 		ctlMap: map[string]string{},
+
+		fnAttrs: map[*Function]tensor.Attrs{},
 	}
+	in.maxWork = smMinInlineWork
+	if lim.MaxNodes <= (math.MaxInt-smMinInlineWork)/smInlineWorkPerNode {
+		in.maxWork = max(in.maxWork, smInlineWorkPerNode*lim.MaxNodes)
+	} else {
+		in.maxWork = math.MaxInt
+	}
+	in.work = in.maxWork
 	for _, f := range g.Library {
 		in.lib[f.Name] = f
 	}
@@ -173,6 +200,61 @@ func (in *smInliner) expand(n *Node, chain []string) error {
 	return nil
 }
 
+// charge takes n units of work from the budget.
+func (in *smInliner) charge(n int) error {
+	if n > in.work {
+		return limitErr("inlining functions creates more than %d input edges and bound attrs (%d per node of the node limit)", in.maxWork, smInlineWorkPerNode)
+	}
+	in.work -= n
+	return nil
+}
+
+// ownAttrs returns the attrs of fn that its args or body refer to by
+// name; the others cannot affect an instantiation, and copying them for
+// every call would make the work grow with calls times attrs.
+func (in *smInliner) ownAttrs(fn *Function) tensor.Attrs {
+	if a, ok := in.fnAttrs[fn]; ok {
+		return a
+	}
+	out := tensor.Attrs{}
+	note := func(name string) {
+		if v, ok := fn.Attrs[name]; ok && name != "" {
+			out[name] = v
+		}
+	}
+	for _, args := range [][]Arg{fn.InputArgs, fn.OutputArgs} {
+		for _, a := range args {
+			note(a.TypeAttr)
+			note(a.NumberAttr)
+			note(a.TypeListAttr)
+		}
+	}
+	if len(fn.Attrs) > 0 {
+		for _, b := range fn.Nodes {
+			smPlaceholderRefs(b.Attrs, note)
+		}
+	}
+	in.fnAttrs[fn] = out
+	return out
+}
+
+// smPlaceholderRefs calls note with the name of every placeholder in
+// attrs, looking inside function attrs.
+func smPlaceholderRefs(attrs tensor.Attrs, note func(string)) {
+	for _, v := range attrs {
+		switch x := v.(type) {
+		case tensor.Placeholder:
+			note(string(x))
+		case tensor.Func:
+			smPlaceholderRefs(x.Attrs, note)
+		case []tensor.Func:
+			for _, f := range x {
+				smPlaceholderRefs(f.Attrs, note)
+			}
+		}
+	}
+}
+
 // unique returns base, or base with the smallest suffix "_k" that makes
 // it unused, and reserves it.
 func (in *smInliner) unique(base string) string {
@@ -188,8 +270,12 @@ func (in *smInliner) unique(base string) string {
 // with renamed nodes, resolved inputs and bound attrs, and the node that
 // takes c's name.
 func (in *smInliner) instantiate(c *Node, fn *Function, callAttrs tensor.Attrs) ([]*Node, error) {
-	bind := tensor.Attrs{}
-	for k, v := range fn.Attrs {
+	own := in.ownAttrs(fn)
+	if err := in.charge(len(own) + len(callAttrs)); err != nil {
+		return nil, err
+	}
+	bind := make(tensor.Attrs, len(own)+len(callAttrs))
+	for k, v := range own {
 		bind[k] = v
 	}
 	for k, v := range callAttrs {
@@ -224,7 +310,7 @@ func (in *smInliner) instantiate(c *Node, fn *Function, callAttrs tensor.Attrs) 
 	body := make([]*Node, 0, len(fn.Nodes)+2)
 	newNodes := make(map[string]*Node, len(fn.Nodes))
 	for _, b := range fn.Nodes {
-		attrs, err := smBindAttrs(b.Attrs, bind)
+		attrs, err := smBindAttrs(b.Attrs, bind, in.charge)
 		if err != nil {
 			return nil, fmt.Errorf("node %q: %w", b.Name, err)
 		}
@@ -242,12 +328,18 @@ func (in *smInliner) instantiate(c *Node, fn *Function, callAttrs tensor.Attrs) 
 				if err != nil {
 					return nil, fmt.Errorf("node %q: control input %q: %w", b.Name, raw, err)
 				}
+				if err := in.charge(len(ctl)); err != nil {
+					return nil, err
+				}
 				nn.ControlInputs = append(nn.ControlInputs, ctl...)
 				continue
 			}
 			ins, err := r.data(raw)
 			if err != nil {
 				return nil, fmt.Errorf("node %q: input %q: %w", b.Name, raw, err)
+			}
+			if err := in.charge(len(ins)); err != nil {
+				return nil, err
 			}
 			nn.Inputs = append(nn.Inputs, ins...)
 		}
@@ -257,6 +349,9 @@ func (in *smInliner) instantiate(c *Node, fn *Function, callAttrs tensor.Attrs) 
 				more, err := r.control(ctl)
 				if err != nil {
 					return nil, fmt.Errorf("node %q: control input %q: %w", b.Name, ctl, err)
+				}
+				if err := in.charge(len(more)); err != nil {
+					return nil, err
 				}
 				nn.ControlInputs = append(nn.ControlInputs, more...)
 			}
@@ -297,6 +392,9 @@ func (in *smInliner) instantiate(c *Node, fn *Function, callAttrs tensor.Attrs) 
 		ins, err := r.data(ref)
 		if err != nil {
 			return nil, fmt.Errorf("output arg %q = %q: %w", a.Name, ref, err)
+		}
+		if err := in.charge(len(ins)); err != nil {
+			return nil, err
 		}
 		ts, err := smArgTypes(a, bind, len(ins))
 		if err != nil {
@@ -413,6 +511,11 @@ func (r *smRefResolver) data(ref string) ([]Input, error) {
 		return nil, err
 	}
 	if len(parts) == 2 {
+		// Charged here as well as by the caller, since the list is
+		// allocated before the caller sees it.
+		if err := r.in.charge(count); err != nil {
+			return nil, err
+		}
 		out := make([]Input, count)
 		for i := range out {
 			out[i] = Input{Node: node, Index: offset + i}
@@ -494,14 +597,18 @@ func smArgTypes(a Arg, bind tensor.Attrs, n int) ([]tensor.DType, error) {
 }
 
 // smBindAttrs returns attrs with every placeholder replaced by its
-// binding, recursing into function attrs.
-func smBindAttrs(attrs tensor.Attrs, bind tensor.Attrs) (tensor.Attrs, error) {
+// binding, recursing into function attrs. Every attrs map it copies is
+// charged, by its length, to charge.
+func smBindAttrs(attrs tensor.Attrs, bind tensor.Attrs, charge func(int) error) (tensor.Attrs, error) {
 	if !smHasPlaceholder(attrs) {
 		return attrs, nil
 	}
+	if err := charge(len(attrs)); err != nil {
+		return nil, err
+	}
 	out := make(tensor.Attrs, len(attrs))
 	for k, v := range attrs {
-		b, err := smBindValue(v, bind)
+		b, err := smBindValue(v, bind, charge)
 		if err != nil {
 			return nil, fmt.Errorf("attr %q: %w", k, err)
 		}
@@ -530,7 +637,7 @@ func smHasPlaceholder(attrs tensor.Attrs) bool {
 	return false
 }
 
-func smBindValue(v any, bind tensor.Attrs) (any, error) {
+func smBindValue(v any, bind tensor.Attrs, charge func(int) error) (any, error) {
 	switch x := v.(type) {
 	case tensor.Placeholder:
 		b, ok := bind[string(x)]
@@ -542,7 +649,7 @@ func smBindValue(v any, bind tensor.Attrs) (any, error) {
 		}
 		return b, nil
 	case tensor.Func:
-		attrs, err := smBindAttrs(x.Attrs, bind)
+		attrs, err := smBindAttrs(x.Attrs, bind, charge)
 		if err != nil {
 			return nil, fmt.Errorf("func %q: %w", x.Name, err)
 		}
@@ -550,7 +657,7 @@ func smBindValue(v any, bind tensor.Attrs) (any, error) {
 	case []tensor.Func:
 		out := make([]tensor.Func, len(x))
 		for i, f := range x {
-			attrs, err := smBindAttrs(f.Attrs, bind)
+			attrs, err := smBindAttrs(f.Attrs, bind, charge)
 			if err != nil {
 				return nil, fmt.Errorf("func %q: %w", f.Name, err)
 			}

@@ -62,6 +62,10 @@ type SavedModel struct {
 	Variables []VariableInfo
 	// AssetsDir is the assets/ directory, or "" when there is none.
 	AssetsDir string
+	// Init, when the signatures need state (variables they change, lookup
+	// tables, asset files), says how to set it up before the first run;
+	// nil otherwise. See savedmodel_state.go.
+	Init *Init
 	// Format is FormatSavedModelTF1, FormatSavedModelTF2 or
 	// FormatCheckpoint.
 	Format string
@@ -101,6 +105,11 @@ type VariableInfo struct {
 	Frozen bool
 	// Missing is set when the checkpoint holds no value for Key.
 	Missing bool
+	// Live is set when the variable stays a variable, because a signature
+	// changes it or the init op sets it to a computed value: Init restores
+	// it from the checkpoint (and runs the init op), and runs then read
+	// and write it.
+	Live bool
 }
 
 // InputKeys returns the input keys, sorted.
@@ -117,7 +126,7 @@ func (sm *SavedModel) SignatureKeys() []string { return sortedAttrKeys(sm.Signat
 func (sm *SavedModel) Signature(key string) (*Signature, error) {
 	s, ok := sm.Signatures[key]
 	if !ok {
-		return nil, fmt.Errorf("graph: saved model %q: no signature %q (available: %s)", sm.Dir, key, smList(sm.SignatureKeys()))
+		return nil, fmt.Errorf("graph: %s: no signature %q (available: %s)", sm.Dir, key, smList(sm.SignatureKeys()))
 	}
 	return s, nil
 }
@@ -135,7 +144,7 @@ func (sm *SavedModel) SignatureGraph(key string) (*Graph, error) {
 	}
 	g, err := smSignatureGraph(sm.Graph, sig)
 	if err != nil {
-		return nil, fmt.Errorf("graph: saved model %q: signature %q: %w", sm.Dir, key, err)
+		return nil, fmt.Errorf("graph: %s: signature %q: %w", sm.Dir, key, err)
 	}
 	return g, nil
 }
@@ -201,14 +210,15 @@ func smIsPlaceholder(op string) bool {
 // replaces every variable they read by a Const holding its value from
 // variables/variables.index and .data-*, and prunes the graph to the
 // signatures' inputs and outputs (so saver, restore and training nodes
-// disappear). Init ops (main_op, legacy_init_op, __saved_model_init_op)
-// are not run: a signature that needs state they set up (a lookup table)
-// is an error. Errors name the directory and the file, node or checkpoint
-// key at fault.
+// disappear). Variables a signature or the init op changes, lookup tables
+// and asset files are state, which the graph keeps; SavedModel.Init then
+// says how to set it up (restore, init op), which graph, knowing no
+// kernels, does not do (tfd.Load does). Errors name the directory and the
+// file, node or checkpoint key at fault.
 func ReadSavedModel(dir string, opt SavedModelOptions) (*SavedModel, error) {
 	sm, err := smReadSavedModel(dir, opt)
 	if err != nil {
-		return nil, fmt.Errorf("graph: saved model %q: %w", dir, err)
+		return nil, fmt.Errorf("graph: %s: %w", dir, err)
 	}
 	return sm, nil
 }
@@ -243,7 +253,10 @@ func smReadSavedModel(dir string, opt SavedModelOptions) (*SavedModel, error) {
 	if _, err := os.Stat(prefix + ".index"); err != nil {
 		prefix = ""
 	}
-	l := &smLoader{src: file, path: path, mg: mg, lim: lim, prefix: prefix, varsDir: filepath.Join("variables", "variables.index")}
+	l := &smLoader{src: file, path: path, mg: mg, lim: lim, prefix: prefix, varsDir: filepath.Join("variables", "variables.index"), assetsDir: filepath.Join(dir, "assets")}
+	if abs, err := filepath.Abs(l.assetsDir); err == nil {
+		l.assetsDir = abs
+	}
 	sm, err := l.load()
 	if err != nil {
 		return nil, err
@@ -333,12 +346,13 @@ func smList(names []string) string {
 
 // smLoader builds a SavedModel from one MetaGraphDef and its checkpoint.
 type smLoader struct {
-	src     string // file of the MetaGraphDef, for messages
-	path    string // its path, for Graph.Source
-	mg      *tfpb.MetaGraphDef
-	lim     Limits
-	prefix  string // TensorBundle prefix, "" when there is none
-	varsDir string // how messages name the bundle's index file
+	src       string // file of the MetaGraphDef, for messages
+	path      string // its path, for Graph.Source
+	mg        *tfpb.MetaGraphDef
+	lim       Limits
+	prefix    string // TensorBundle prefix, "" when there is none
+	varsDir   string // how messages name the bundle's index file
+	assetsDir string // where asset files are (absolute), "" for checkpoints
 
 	ckpt   *smCheckpoint
 	ops    smOpTable
@@ -353,6 +367,10 @@ type smLoader struct {
 	// constBytes the memory of their values.
 	frozen     map[string]bool
 	constBytes int64
+	// live holds the variable nodes that stay variables, initConst the
+	// values of those the init op sets to constants (savedmodel_state.go).
+	live      map[string]bool
+	initConst map[string]*tensor.Tensor
 }
 
 func (l *smLoader) load() (*SavedModel, error) {
@@ -401,11 +419,25 @@ func (l *smLoader) load() (*SavedModel, error) {
 		keep = append(keep, smSignatureTensors(sm.Signatures[k])...)
 	}
 	work := g
+	initOp := ""
+	var assets map[string]string
 	if len(keep) > 0 {
-		if work, err = smPrune(g, keep); err != nil {
+		// The init op is loaded with the signatures, so that both name the
+		// nodes of inlined functions (tables, variables) alike.
+		roots := keep
+		if initOp = l.initOp(); initOp != "" {
+			roots = append(slices.Clone(keep), initOp)
+		}
+		if work, err = smPrune(g, roots); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.src, err)
 		}
 		if work, err = smInline(work, l.ops, l.lim); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.src, err)
+		}
+		if assets, err = l.assetFiles(); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.src, err)
+		}
+		if err := l.classifyVariables(work, keep, assets); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.src, err)
 		}
 	}
@@ -414,16 +446,28 @@ func (l *smLoader) load() (*SavedModel, error) {
 		return nil, err
 	}
 	if len(keep) > 0 {
-		if frozen, err = smPrune(frozen, keep); err != nil {
+		full, handles, err := smLowerRefVariables(frozen, l.live)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", l.src, err)
 		}
-		if err := l.checkState(frozen); err != nil {
-			return nil, err
+		if full, err = smDropStaticWriters(full, l.initConst); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.src, err)
+		}
+		if frozen, err = smPrune(full, keep); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.src, err)
+		}
+		if smNeedsState(frozen) {
+			if sm.Init, err = l.buildInit(full, initOp, l.liveList(work, handles), assets); err != nil {
+				return nil, fmt.Errorf("%s: init: %w", l.src, err)
+			}
 		}
 	}
 	frozen.Source = l.path
 	sm.Graph = frozen
 	sm.Variables = l.variableList(vars)
+	for i := range sm.Variables {
+		sm.Variables[i].Live = l.live[sm.Variables[i].Node]
+	}
 	return sm, nil
 }
 
@@ -553,28 +597,6 @@ func (l *smLoader) findInitOps() {
 	}
 }
 
-// smTableOps create lookup tables, which only init ops fill.
-var smTableOps = map[string]bool{
-	"HashTable": true, "HashTableV2": true, "MutableHashTable": true, "MutableHashTableV2": true,
-	"MutableHashTableOfTensors": true, "MutableHashTableOfTensorsV2": true,
-	"MutableDenseHashTable": true, "MutableDenseHashTableV2": true,
-}
-
-// checkState reports state the serving graph needs but tfd cannot set up.
-func (l *smLoader) checkState(g *Graph) error {
-	for _, n := range g.Nodes {
-		if !smTableOps[n.Op] {
-			continue
-		}
-		by := "no init op fills it"
-		if len(l.initOps) > 0 {
-			by = fmt.Sprintf("init op %q fills it", l.initOps[0])
-		}
-		return fmt.Errorf("%s: node %q (%s) on the serving path is a lookup table and %s: lookup tables are not supported yet", l.src, n.Name, n.Op, by)
-	}
-	return nil
-}
-
 // smConstBytes sums the memory of the graph's constants as the decoder
 // charges it: element storage plus the bytes of strings.
 func smConstBytes(g *Graph) int64 {
@@ -640,13 +662,14 @@ func (l *smLoader) freeze(g *Graph, need bool) (*Graph, error) {
 		return name
 	}
 	var out []*Node
+	tr := smNewTracer(g)
 	for _, n := range g.Nodes {
 		switch n.Op {
 		case "VariableV2", "Variable":
-			if !need && !readers[n.Name] {
+			if (!need && !readers[n.Name]) || l.live[n.Name] {
 				break
 			}
-			t, err := l.value(n, need)
+			t, err := l.frozenValue(n, need)
 			if err != nil {
 				return nil, err
 			}
@@ -659,14 +682,17 @@ func (l *smLoader) freeze(g *Graph, need bool) (*Graph, error) {
 			if len(n.Inputs) == 0 {
 				break
 			}
-			v, ok := smTraceInput(g, n.Inputs[0])
+			v, ok := tr.input(n.Inputs[0])
 			if !ok || v.Op != "VarHandleOp" {
 				if need && n.Op == "ReadVariableOp" {
 					return nil, fmt.Errorf("%s: node %q (ReadVariableOp): its resource input does not lead to a variable (VarHandleOp)", l.src, n.Name)
 				}
 				break
 			}
-			t, err := l.value(v, need)
+			if l.live[v.Name] {
+				break
+			}
+			t, err := l.frozenValue(v, need)
 			if err != nil {
 				return nil, err
 			}

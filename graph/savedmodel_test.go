@@ -337,7 +337,7 @@ func TestReadSavedModelErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			msg := err.Error()
-			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "graph: saved model ") {
+			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "graph: "+dir+": ") {
 				t.Errorf("error is not one line starting with the package: %q", msg)
 			}
 			for _, w := range c.want {
@@ -697,23 +697,25 @@ func smtSharedSavedModels(t testing.TB, root string) []string {
 }
 
 // TestSharedSavedModels loads every SavedModel of ../shared/tfmodels. The
-// ones TensorFlow itself refuses (the tf_fuzz_* rows of MANIFEST) and the
-// ones needing state only init ops set up must fail with a one-line
-// message naming the file and the node or key; all others must load with
-// no function call, variable handle or variable read left on the serving
-// path (training signatures aside).
+// ones TensorFlow itself refuses (the tf_fuzz_* rows of MANIFEST) must
+// fail with a one-line message naming the file and the node or key; all
+// others must load with no function call, variable handle or variable
+// read left on the serving path (signatures that train or count aside),
+// and freeze (those with lookup tables only through tfd, which fills
+// them).
 func TestSharedSavedModels(t *testing.T) {
 	root := decSharedDir(t)
 	wantErr := map[string][]string{
 		"tf_fuzz_negative_shape":      {"saved_model.pb", `node "b/initial_value"`, "dimension 0 is -1"},
 		"tf_fuzz_const_with_no_value": {"saved_model.pb", `node "Assign/value" (Const) has no value attr`},
 		"tf_fuzz_bad_node_attr":       {"saved_model.pb", `node "RestoreV2/tensor_names" (Const) has no value attr`},
-		"tf_static_hashtable":         {"saved_model.pb", "(HashTableV2)", "lookup tables are not supported yet"},
-		"tfx_estimator_chicago_taxi":  {"saved_model.pb", "(HashTableV2)", "lookup tables are not supported yet"},
-		"tf_asset_module":             {"variables/variables.index", `variable "Variable"`, "init op"},
 	}
 	// Signatures that train or count keep their variable ops.
 	stateful := map[string]bool{"rust_regression_savedmodel": true, "serving_counter/00000123": true}
+	// Lookup tables, which the init op fills (SavedModel.Init): a frozen
+	// graph can hold them only with their contents, which graph does not
+	// compute (tfd.Model.Freeze does).
+	tables := map[string]bool{"tf_static_hashtable": true, "tfx_estimator_chicago_taxi": true}
 	for _, rel := range smtSharedSavedModels(t, root) {
 		t.Run(rel, func(t *testing.T) {
 			sm, err := ReadSavedModel(filepath.Join(root, rel), SavedModelOptions{})
@@ -721,7 +723,7 @@ func TestSharedSavedModels(t *testing.T) {
 				if err == nil {
 					t.Fatal("loaded, want an error")
 				}
-				for _, w := range append(want, "graph: saved model ") {
+				for _, w := range append(want, "graph: "+filepath.Join(root, rel)+": ") {
 					if !strings.Contains(err.Error(), w) || strings.Contains(err.Error(), "\n") {
 						t.Errorf("error %q does not mention %q", err, w)
 					}
@@ -750,6 +752,15 @@ func TestSharedSavedModels(t *testing.T) {
 				}
 			}
 			if stateful[rel] {
+				return
+			}
+			if tables[rel] {
+				if sm.Init == nil || len(sm.Init.Ops) != 1 {
+					t.Errorf("Init = %+v, want the init op that fills the tables", sm.Init)
+				}
+				if _, err := Freeze(sm, nil); err == nil || !strings.Contains(err.Error(), "(HashTableV2) is a lookup table that the init op fills") {
+					t.Errorf("Freeze: %v", err)
+				}
 				return
 			}
 			g, err := Freeze(sm, nil)
@@ -831,7 +842,7 @@ func TestSharedCheckpointErrors(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"serving_session_bundle_half_plus_two/00000123/export", []string{"export.index", "V1 checkpoint format is not supported"}},
+		{"serving_session_bundle_half_plus_two/00000123/export", []string{"export-00000-of-00001", "V1 checkpoint format is not supported"}},
 		{"tf_feature_column_embedding_ckpt/embedding.ckpt", []string{"embedding.ckpt.meta", "no graph beside it"}},
 		{"tf_table_legacy_ckpt", []string{"checkpoint state file"}},
 	}
@@ -853,6 +864,21 @@ func TestSharedCheckpointErrors(t *testing.T) {
 // small valid bundle, under small limits; whatever loads must freeze and
 // encode.
 func FuzzReadSavedModel(f *testing.F) {
+	dir := smFuzzSetup(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		smFuzzOne(t, dir, data)
+	})
+}
+
+// smFuzzLimits are small so that fuzzing never allocates much.
+var smFuzzLimits = Limits{MaxFileBytes: 1 << 20, MaxNodes: 2000, MaxElements: 1 << 16, MaxConstBytes: 1 << 20, MaxRank: 8}
+
+// smFuzzSetup adds the seeds of FuzzReadSavedModel and returns a
+// directory holding the variables bundle they read. The inputs of one
+// fuzzing process run one at a time, so they share that directory and
+// only rewrite its saved_model.pb: a fresh directory per input made file
+// system calls the bulk of the work.
+func smFuzzSetup(f *testing.F) string {
 	for _, mg := range []*tfpb.MetaGraphDef{smtTF1MetaGraph(), smtTF2MetaGraph()} {
 		b, err := proto.Marshal(&tfpb.SavedModel{MetaGraphs: []*tfpb.MetaGraphDef{mg}})
 		if err != nil {
@@ -868,47 +894,35 @@ func FuzzReadSavedModel(f *testing.F) {
 	}
 	values := smtTF1Values()
 	values[smtTF2Key] = tensor.Scalar[float32](3)
-	src := f.TempDir()
-	if err := bundle.Write(filepath.Join(src, "variables"), values, bundle.WriteOptions{}); err != nil {
+	dir := f.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "variables"), 0o755); err != nil {
 		f.Fatal(err)
 	}
-	files := map[string][]byte{}
-	for _, suffix := range []string{".index", ".data-00000-of-00001"} {
-		b, err := os.ReadFile(filepath.Join(src, "variables"+suffix))
-		if err != nil {
-			f.Fatal(err)
-		}
-		files["variables"+suffix] = b
+	if err := bundle.Write(filepath.Join(dir, "variables", "variables"), values, bundle.WriteOptions{}); err != nil {
+		f.Fatal(err)
 	}
-	lim := Limits{MaxFileBytes: 1 << 20, MaxNodes: 2000, MaxElements: 1 << 16, MaxConstBytes: 1 << 20, MaxRank: 8}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "variables"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, b := range files {
-			if err := os.WriteFile(filepath.Join(dir, "variables", name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, "saved_model.pb"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		sm, err := ReadSavedModel(dir, SavedModelOptions{Limits: lim})
-		if err != nil {
-			return
-		}
-		if len(sm.Graph.Nodes) > lim.MaxNodes {
-			t.Fatalf("graph has %d nodes, limit %d", len(sm.Graph.Nodes), lim.MaxNodes)
-		}
-		g, err := Freeze(sm, nil)
-		if err != nil {
-			return
-		}
-		if _, err := Encode(g); err != nil {
-			t.Fatalf("encode: %v", err)
-		}
-	})
+	return dir
+}
+
+// smFuzzOne loads data as the saved_model.pb of dir.
+func smFuzzOne(t *testing.T, dir string, data []byte) {
+	if err := os.WriteFile(filepath.Join(dir, "saved_model.pb"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := ReadSavedModel(dir, SavedModelOptions{Limits: smFuzzLimits})
+	if err != nil {
+		return
+	}
+	if len(sm.Graph.Nodes) > smFuzzLimits.MaxNodes {
+		t.Fatalf("graph has %d nodes, limit %d", len(sm.Graph.Nodes), smFuzzLimits.MaxNodes)
+	}
+	g, err := Freeze(sm, nil)
+	if err != nil {
+		return
+	}
+	if _, err := Encode(g); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
 }
 
 // TestLegacyPlaceholderShape checks TensorFlow's rule that before

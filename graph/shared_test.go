@@ -194,7 +194,7 @@ func TestSharedSavedModelGraphs(t *testing.T) {
 		for _, mg := range mgs {
 			g, err := DecodeGraphDef(mg.GetGraphDef(), Limits{})
 			if strings.Contains(p, "tf_fuzz_negative_shape") {
-				const want = `graph: node "b/initial_value": attr "value": tensor shape dimension 0 is -1 (expected a size >= 0)`
+				const want = `graph: node "b/initial_value" (Const): attr "value": tensor shape dimension 0 is -1 (expected a size >= 0)`
 				if err == nil || err.Error() != want {
 					t.Errorf("%s: got error %v, want %s", p, err, want)
 				}

@@ -112,14 +112,14 @@ func ReadTFJS(path string, lim Limits) (*TFJSModel, error) {
 		if _, err := os.Stat(path); err != nil {
 			for _, sm := range []string{"saved_model.pb", "saved_model.pbtxt"} {
 				if _, err := os.Stat(filepath.Join(dir, sm)); err == nil {
-					return nil, fmt.Errorf("graph: tfjs model %q: the directory holds a SavedModel (%s), not a TF.js model.json", dir, sm)
+					return nil, fmt.Errorf("graph: %s: the directory holds a SavedModel (%s), not a TF.js model.json", dir, sm)
 				}
 			}
 		}
 	}
 	m, err := tfjsRead(path, lim)
 	if err != nil {
-		return nil, fmt.Errorf("graph: tfjs model %q: %w", path, err)
+		return nil, fmt.Errorf("graph: %s: %w", path, err)
 	}
 	return m, nil
 }
@@ -215,7 +215,7 @@ func tfjsRead(path string, lim Limits) (*TFJSModel, error) {
 // enum names tfd does not declare are skipped.
 func tfjsUnmarshal(b []byte, m proto.Message) error {
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, m); err != nil {
-		return fmt.Errorf("%w: %v", errSyntax, err)
+		return fmt.Errorf("%w: %s", errSyntax, protoMessage(err))
 	}
 	return nil
 }

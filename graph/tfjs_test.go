@@ -432,7 +432,7 @@ func TestReadTFJSErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !strings.Contains(err.Error(), fmt.Sprintf("graph: tfjs model %q", path)) {
+			if !strings.Contains(err.Error(), fmt.Sprintf("graph: %s: ", path)) {
 				t.Errorf("error %q does not name model.json", err)
 			}
 			if c.is != nil && !errors.Is(err, c.is) {
@@ -578,7 +578,7 @@ func FuzzReadTFJS(f *testing.F) {
 		}
 		m, err := ReadTFJS(path, tfjsFuzzLimits)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "graph: tfjs model ") {
+			if !strings.HasPrefix(err.Error(), "graph: "+path+": ") {
 				t.Fatalf("error %q does not name the model", err)
 			}
 			return

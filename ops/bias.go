@@ -132,12 +132,10 @@ func (k *mathBiasAddKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 	}
 	if cdim == len(vs)-1 {
 		// Rows of c elements, each plus the whole bias.
-		ctx.Parallel(len(dst)/c, max(1, mathGrain/c), func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				k.lp.vv(dst[r*c:(r+1)*c], v[r*c:(r+1)*c], bias)
-			}
-			k.roundRange(dst[lo*c : hi*c])
-		})
+		mathRowsApply(ctx, &k.lp, dst, v, bias, c, false)
+		if k.round != nil {
+			ctx.Parallel(len(dst), mathGrain, func(lo, hi int) { k.roundRange(dst[lo:hi]) })
+		}
 		return []*tensor.Tensor{out}, nil
 	}
 	// NCHW: blocks of `inner` elements, block b taking bias[b % c].

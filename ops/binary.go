@@ -276,6 +276,14 @@ func mathArithKernel(name string, dt tensor.DType, op mathArithOp) Kernel {
 }
 
 func mathArithLoops[T tensor.Number](op mathArithOp) mathBinLoops[T, T] {
+	if lp, ok := vmathArithLoops[T](op); ok {
+		return lp // float32: the vectorized loops of vmath.go
+	}
+	return mathArithLoopsGo[T](op)
+}
+
+// mathArithLoopsGo returns the Go loops of op.
+func mathArithLoopsGo[T tensor.Number](op mathArithOp) mathBinLoops[T, T] {
 	if op == mathOpMax || op == mathOpMin {
 		if lp, ok := mathFloatMinMax[T](op == mathOpMin); ok {
 			return lp

@@ -193,8 +193,10 @@ func mathLoopsOf[T, R any](f func(a, b T) R) mathBinLoops[T, R] {
 }
 
 // mathBinaryApply computes dst = op(a, b) with broadcasting, splitting the
-// work over ctx.Parallel. dst has bc.n elements.
-func mathBinaryApply[T, R any](ctx *Ctx, lp *mathBinLoops[T, R], bc *mathBcast, dst []R, a, b []T) {
+// work over ctx.Parallel. dst has bc.n elements. The common shapes take
+// one call per chunk: same shapes, a scalar with a tensor, and a tensor
+// [N, L] with a row [L] on either side (mathRowsApply).
+func mathBinaryApply[T, R tensor.Elem](ctx *Ctx, lp *mathBinLoops[T, R], bc *mathBcast, dst []R, a, b []T) {
 	n := bc.n
 	switch {
 	case n == 0:
@@ -213,6 +215,17 @@ func mathBinaryApply[T, R any](ctx *Ctx, lp *mathBinLoops[T, R], bc *mathBcast, 
 	}
 	L := bc.rowLen()
 	nrows := n / L
+	if len(bc.dims) == 2 && L <= mathRowChunk/2 {
+		sa, sb := bc.strides[0], bc.strides[1]
+		switch {
+		case sa[0] == L && sb[0] == 0 && sa[1] == 1 && sb[1] == 1:
+			mathRowsApply(ctx, lp, dst, a, b, L, false)
+			return
+		case sa[0] == 0 && sb[0] == L && sa[1] == 1 && sb[1] == 1:
+			mathRowsApply(ctx, lp, dst, a, b, L, true)
+			return
+		}
+	}
 	var row func(r int, offs []int)
 	switch ia, ib := bc.inner(0), bc.inner(1); {
 	case ia != 0 && ib != 0:
@@ -225,4 +238,47 @@ func mathBinaryApply[T, R any](ctx *Ctx, lp *mathBinLoops[T, R], bc *mathBcast, 
 		row = func(r int, offs []int) { lp.sv(dst[r*L:(r+1)*L], a[offs[0]], b[offs[1]:offs[1]+L]) }
 	}
 	ctx.Parallel(nrows, max(1, mathGrain/L), func(lo, hi int) { bc.rows(lo, hi, row) })
+}
+
+// mathRowChunk is about the number of elements mathRowsApply covers per
+// call of a loop.
+const mathRowChunk = 1024
+
+// mathRowsApply computes dst = op(a, b) where one operand is a row of L
+// elements (a when rowIsA, else b) and the other, like dst, holds rows of
+// L. Short rows would cost a loop call each, so the row is first repeated
+// k times (k·L about mathRowChunk) and the loop runs on k rows at once;
+// every element is computed as by a call per row.
+func mathRowsApply[T, R tensor.Elem](ctx *Ctx, lp *mathBinLoops[T, R], dst []R, a, b []T, L int, rowIsA bool) {
+	nrows := len(dst) / L
+	row, full := b[:L], a
+	if rowIsA {
+		row, full = a[:L], b
+	}
+	k := min(max(1, mathRowChunk/L), nrows)
+	rep := row
+	if k > 1 {
+		t, err := ctx.Alloc(tensor.DTypeOf[T](), tensor.Shape{k * L})
+		if err != nil {
+			k = 1
+		} else {
+			defer t.Release()
+			rep = tensor.As[T](t)
+			for i := 0; i < k; i++ {
+				copy(rep[i*L:], row)
+			}
+		}
+	}
+	blocks := (nrows + k - 1) / k
+	ctx.Parallel(blocks, max(1, mathGrain/(k*L)), func(lo, hi int) {
+		for bl := lo; bl < hi; bl++ {
+			o0, o1 := bl*k*L, min((bl+1)*k, nrows)*L
+			d, f, r := dst[o0:o1], full[o0:o1], rep[:o1-o0]
+			if rowIsA {
+				lp.vv(d, r, f)
+			} else {
+				lp.vv(d, f, r)
+			}
+		}
+	})
 }

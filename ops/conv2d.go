@@ -12,12 +12,15 @@ import (
 //
 // Conv2D lowers to the GEMM: a 1×1, stride-1, unpadded convolution is a
 // single product of the input viewed as [pixels, in] with the filter viewed
-// as [in, out]; every other convolution copies the receptive field of a
-// block of output pixels into rows (im2col) and multiplies those rows by the
-// filter. Each output is summed over (kh, kw, c) in that order, whatever the
-// blocking and the number of workers. Grouped convolutions (input depth a
-// multiple of the filter's) run one product per group, as TF's CPU kernel
-// supports them.
+// as [in, out]; float32 convolutions with short receptive-field rows or
+// output rows that fill the GEMM's tiles run the GEMM's tile over a padded
+// band of input rows (conv_direct.go); every other convolution copies the
+// receptive field of a block of output pixels into rows (im2col) and
+// multiplies those rows by the filter. Each output is summed over
+// (kh, kw, c) in that order, whatever the path, the blocking and the number
+// of workers, and the direct path gives the bits of im2col. Grouped
+// convolutions (input depth a multiple of the filter's) run one product per
+// group, as TF's CPU kernel supports them.
 //
 // DepthwiseConv2dNative honors its dilations attr, as the op's definition
 // and TF's shape function do; TF's CPU kernel itself ignores the attr (graphs
@@ -302,12 +305,15 @@ func nnConvDType(n *Node, allowInt bool) (tensor.DType, error) {
 	return tensor.Invalid, fmt.Errorf("%w: op %s: dtype %s not supported (supported: %s)", ErrDType, n.Op, dt, supported)
 }
 
-// nnConv2D is Conv2D for one element type. packed holds the filter packed
-// for the GEMM, one per group, when the filter is a constant.
+// nnConv2D is Conv2D for one element type. When the filter is a
+// constant it is packed once, at build: for the GEMM (packed, one per
+// group) or, for float32 convolutions that take the direct path, for the
+// convolution tile (direct).
 type nnConv2D[T nnGemmNum] struct {
 	dt          tensor.DType
 	a           nnWindowAttrs
 	packed      [][]T
+	direct      []float32
 	packedShape tensor.Shape
 	packedIn    int // input depth the packing assumed
 }
@@ -350,20 +356,50 @@ func nnNewConv2D[T nnGemmNum](n *Node, dt tensor.DType, a nnWindowAttrs) *nnConv
 	}
 	kk, og := fs[0]*fs[1]*fs[2], fs[3]/groups
 	fd := tensor.As[T](f)
-	for g := 0; g < groups; g++ {
-		p := make([]T, nnPackBLen(kk, og))
-		nnPackB(&Ctx{}, kk, og, fd[g*og:], fs[3], false, p)
-		k.packed = append(k.packed, p)
+	ow := -1
+	if x.Dims[2] >= 0 {
+		b := a
+		b.padT, b.padB = a.padL, a.padR
+		ow = nnWindowPartial(x.Dims[2], fs[1], a.dilW, a.strideW, b)
+	}
+	use, maybe := cvUseDirect(a, fs, groups, ow)
+	fd32, is32 := any(fd).([]float32)
+	use, maybe = use && is32, maybe && is32
+	if maybe {
+		// Packed for the direct path, and for the GEMM too when the
+		// choice waits for the input's width.
+		k.direct = make([]float32, cvPackedLen(cvArchF32, kk, og))
+		cvPackFilter(cvArchF32, kk, og, fd32, fs[3], k.direct)
+	}
+	if !use {
+		for g := 0; g < groups; g++ {
+			p := make([]T, nnPackBLen(kk, og))
+			nnPackB(&Ctx{}, kk, og, fd[g*og:], fs[3], false, p)
+			k.packed = append(k.packed, p)
+		}
 	}
 	k.packedShape = fs.Clone()
 	k.packedIn = x.Dims[3]
 	return k
 }
 
+// cvPlain1x1 tells whether a convolution is a plain product: a 1×1
+// filter, stride 1, no padding.
+func cvPlain1x1(a nnWindowAttrs, kh, kw int) bool {
+	return kh == 1 && kw == 1 && a.strideH == 1 && a.strideW == 1 && a.padT == 0 && a.padB == 0 && a.padL == 0 && a.padR == 0
+}
+
 // nnConvBlockElems bounds the im2col rows a worker builds at a time.
 const nnConvBlockElems = 1 << 16
 
 func (kn *nnConv2D[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return kn.runFused(ctx, in, nnEpilogue[T]{}, nil)
+}
+
+// runFused is Run with an epilogue: ep as the GEMM stores each output,
+// then post, when not nil, on blocks of whole output pixels (v is
+// out[off:off+len(v)]).
+func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T], post func(v []T, off int)) ([]*tensor.Tensor, error) {
 	x, f := in[0], in[1]
 	g, err := nnConvGeometry("Conv2D", kn.a, x.Shape(), f.Shape())
 	if err != nil {
@@ -383,43 +419,58 @@ func (kn *nnConv2D[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, err
 		return []*tensor.Tensor{out}, nil
 	}
 	xd, fd := tensor.As[T](x), tensor.As[T](f)
-	if len(xd) == 0 {
-		// Only padding: zeros.
-		clear(od)
-		return []*tensor.Tensor{out}, nil
-	}
 	groups := g.c / g.fc
 	switch {
-	case len(fd) == 0:
+	case len(xd) != 0 && len(fd) == 0:
 		err = fmt.Errorf("%w: op Conv2D: filter must not have zero elements, got shape %v", ErrShape, f.Shape())
-	case g.fo%groups != 0:
+	case len(xd) != 0 && g.fo%groups != 0:
 		err = fmt.Errorf("%w: op Conv2D: output depth %d must be a multiple of the number of groups %d", ErrShape, g.fo, groups)
 	}
 	if err != nil {
 		out.Release()
 		return nil, err
 	}
-	packed := kn.packed
-	if packed != nil && (!f.Shape().Equal(kn.packedShape) || g.c != kn.packedIn) {
-		packed = nil
+	if len(xd) == 0 {
+		// Only padding: the epilogue of zeros.
+		clear(od)
+		cvEpilogueOnly(ctx, od, g.fo, ep, post)
+		return []*tensor.Tensor{out}, nil
 	}
 	og := g.fo / groups
 	kk := g.kh * g.kw * g.fc
-	if packed == nil {
-		packed = make([][]T, groups)
-		for gi := range packed {
-			buf, release := nnScratch[T](ctx, nnPackBLen(kk, og))
-			defer release()
-			nnPackB(ctx, kk, og, fd[gi*og:], g.fo, false, buf)
-			packed[gi] = buf
-		}
-	}
+	sameFilter := f.Shape().Equal(kn.packedShape) && g.c == kn.packedIn
 	pixels := g.n * g.oh * g.ow
-	if groups == 1 && g.kh == 1 && g.kw == 1 && kn.a.strideH == 1 && kn.a.strideW == 1 && g.oh == g.h && g.ow == g.w && g.padT == 0 && g.padL == 0 {
-		// A 1×1 convolution without stride or padding is a plain product.
-		nnGemm(ctx, pixels, g.fo, g.c, xd, g.c, false, nil, 0, false, packed[0], od, g.fo)
+	if fd32, ok := any(fd).([]float32); ok && cvUseDirectNow(kn.a, f.Shape(), groups, g.ow) && cvDirectFits(cvArchF32, g, kn.a, len(xd)) {
+		pb := kn.direct
+		if pb == nil || !sameFilter {
+			buf, release := nnScratch[float32](ctx, cvPackedLen(cvArchF32, kk, og))
+			defer release()
+			cvPackFilter(cvArchF32, kk, og, fd32, g.fo, buf)
+			pb = buf
+		}
+		ep32, _ := any(ep).(nnEpilogue[float32])
+		post32, _ := any(post).(func([]float32, int))
+		cvConvDirect(cvArchF32, ctx, g, kn.a, tensor.As[float32](x), pb, tensor.As[float32](out), ep32, post32)
 	} else {
-		kn.im2colGemm(ctx, g, groups, og, kk, xd, packed, od)
+		packed := kn.packed
+		if packed == nil || !sameFilter {
+			packed = make([][]T, groups)
+			for gi := range packed {
+				buf, release := nnScratch[T](ctx, nnPackBLen(kk, og))
+				defer release()
+				nnPackB(ctx, kk, og, fd[gi*og:], g.fo, false, buf)
+				packed[gi] = buf
+			}
+		}
+		if groups == 1 && cvPlain1x1(kn.a, g.kh, g.kw) {
+			// A 1×1 convolution without stride or padding is a plain product.
+			nnGemmEp(ctx, pixels, g.fo, g.c, xd, g.c, false, nil, 0, false, packed[0], od, g.fo, ep)
+			if post != nil {
+				cvConvPost(ctx, od, g.fo, post)
+			}
+		} else {
+			kn.im2colGemm(ctx, g, groups, og, kk, xd, packed, od, ep, post)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		out.Release()
@@ -428,10 +479,41 @@ func (kn *nnConv2D[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, err
 	return []*tensor.Tensor{out}, nil
 }
 
+// cvUseDirectNow is cvUseDirect once the output width is known.
+func cvUseDirectNow(a nnWindowAttrs, fs tensor.Shape, groups, ow int) bool {
+	use, _ := cvUseDirect(a, fs, groups, ow)
+	return use
+}
+
+// cvConvPost runs post over od in blocks of whole pixels of depth
+// channels, split between workers.
+func cvConvPost[T nnGemmNum](ctx *Ctx, od []T, depth int, post func(v []T, off int)) {
+	pixels := len(od) / depth
+	const block = 1 << 12 // elements
+	step := max(1, block/depth)
+	ctx.Parallel((pixels+step-1)/step, 1, func(lo, hi int) {
+		p0, p1 := lo*step, min(hi*step, pixels)
+		post(od[p0*depth:p1*depth], p0*depth)
+	})
+}
+
+// cvEpilogueOnly applies ep and post to od (depth channels), which
+// holds products of nothing (zeros).
+func cvEpilogueOnly[T nnGemmNum](ctx *Ctx, od []T, depth int, ep nnEpilogue[T], post func(v []T, off int)) {
+	if ef := ep.flags(); ef != 0 {
+		for i := range od {
+			od[i] = nnEpilogueOne(od[i], i%depth, ef, ep.Bias)
+		}
+	}
+	if post != nil {
+		cvConvPost(ctx, od, depth, post)
+	}
+}
+
 // im2colGemm computes the convolution in blocks of output pixels: each
 // block's receptive fields are copied into rows, which the GEMM multiplies
 // by the packed filter of each group.
-func (kn *nnConv2D[T]) im2colGemm(ctx *Ctx, g nnConvShape, groups, og, kk int, xd []T, packed [][]T, od []T) {
+func (kn *nnConv2D[T]) im2colGemm(ctx *Ctx, g nnConvShape, groups, og, kk int, xd []T, packed [][]T, od []T, ep nnEpilogue[T], post func(v []T, off int)) {
 	pixels := g.n * g.oh * g.ow
 	// Blocks of whole row panels of the GEMM's tile.
 	mr := nnArchOf[T]().mr
@@ -452,7 +534,14 @@ func (kn *nnConv2D[T]) im2colGemm(ctx *Ctx, g nnConvShape, groups, og, kk int, x
 			np := min(rows, pixels-p0)
 			for gi := 0; gi < groups; gi++ {
 				nnIm2col(g, kn.a, xd, gi*g.fc, p0, np, col)
-				nnGemm(&inner, np, og, kk, col, kk, false, nil, 0, false, packed[gi], od[p0*g.fo+gi*og:], g.fo)
+				gep := ep
+				if len(ep.Bias) > 0 {
+					gep.Bias = ep.Bias[gi*og:]
+				}
+				nnGemmEp(&inner, np, og, kk, col, kk, false, nil, 0, false, packed[gi], od[p0*g.fo+gi*og:], g.fo, gep)
+			}
+			if post != nil {
+				post(od[p0*g.fo:(p0+np)*g.fo], p0*g.fo)
 			}
 		}
 	})
@@ -495,9 +584,17 @@ func nnIm2col[T nnGemmNum](g nnConvShape, a nnWindowAttrs, xd []T, c0, p0, np in
 // Σ_{kh,kw} in[.., c]·f[kh, kw, c, j], summed over (kh, kw) in order.
 // Padding positions contribute 0·f, as in TF's kernel, which multiplies a
 // zero-padded copy of the input.
+//
+// Float32 with multiplier 1 and a finite filter runs the channel-vector
+// kernel of cvArch (depthwise.go), which skips the padding taps instead:
+// with a finite filter 0·f adds ±0 to a sum that starts at +0 and so
+// never is -0, which leaves it unchanged, so the results are the same.
 type nnDepthwise[T float32 | float64] struct {
 	dt tensor.DType
 	a  nnWindowAttrs
+	// filterFinite is 1 when the filter is a constant without Inf or NaN,
+	// -1 when it is a constant with some, 0 when it is not a constant.
+	filterFinite int8
 }
 
 func nnBuildDepthwise(n *Node) (Kernel, error) {
@@ -512,13 +609,37 @@ func nnBuildDepthwise(n *Node) (Kernel, error) {
 	if _, err := nnInferConv2D(n); err != nil {
 		return nil, err
 	}
-	if dt == tensor.Float64 {
-		return &nnDepthwise[float64]{dt: dt, a: a}, nil
+	var finite int8
+	if f := n.Inputs[1].Const; f != nil && f.DType().Base() == dt.Base() {
+		finite = -1
+		if dt == tensor.Float64 && cvAllFinite(tensor.As[float64](f)) || dt != tensor.Float64 && cvAllFinite(tensor.As[float32](f)) {
+			finite = 1
+		}
 	}
-	return &nnDepthwise[float32]{dt: dt, a: a}, nil
+	if dt == tensor.Float64 {
+		return &nnDepthwise[float64]{dt: dt, a: a, filterFinite: finite}, nil
+	}
+	return &nnDepthwise[float32]{dt: dt, a: a, filterFinite: finite}, nil
+}
+
+// cvAllFinite tells whether no element of v is Inf or NaN.
+func cvAllFinite[T float32 | float64](v []T) bool {
+	for _, x := range v {
+		if x-x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (kn *nnDepthwise[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return kn.runFused(ctx, in, nnEpilogue[T]{}, nil)
+}
+
+// runFused is Run with an epilogue: ep as each output is stored, then
+// post, when not nil, on blocks of whole output pixels (v is
+// out[off:off+len(v)]).
+func (kn *nnDepthwise[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T], post func(v []T, off int)) ([]*tensor.Tensor, error) {
 	x, f := in[0], in[1]
 	g, err := nnConvGeometry("DepthwiseConv2dNative", kn.a, x.Shape(), f.Shape())
 	if err != nil {
@@ -532,6 +653,9 @@ func (kn *nnDepthwise[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 	if !ok {
 		return nil, fmt.Errorf("%w: op DepthwiseConv2dNative: output depth %d×%d overflows", ErrLimit, g.c, mult)
 	}
+	if len(ep.Bias) > 0 && len(ep.Bias) < depth {
+		return nil, fmt.Errorf("%w: op DepthwiseConv2dNative: bias has %d elements, expected %d", ErrShape, len(ep.Bias), depth)
+	}
 	out, err := ctx.Alloc(kn.dt, tensor.Shape{g.n, g.oh, g.ow, depth})
 	if err != nil {
 		return nil, err
@@ -541,7 +665,28 @@ func (kn *nnDepthwise[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		return []*tensor.Tensor{out}, nil
 	}
 	xd, fd := tensor.As[T](x), tensor.As[T](f)
+	fast := mult == 1 && (kn.filterFinite == 1 || kn.filterFinite == 0 && cvAllFinite(fd))
+	if xd32, ok := any(xd).([]float32); ok && fast {
+		ep32, _ := any(ep).(nnEpilogue[float32])
+		post32, _ := any(post).(func([]float32, int))
+		cvDepthwise(cvArchF32, ctx, g, kn.a, xd32, tensor.As[float32](f), tensor.As[float32](out), ep32, post32)
+	} else {
+		kn.generic(ctx, g, xd, fd, od, ep, post)
+	}
+	if err := ctx.Err(); err != nil {
+		out.Release()
+		return nil, err
+	}
+	return []*tensor.Tensor{out}, nil
+}
+
+// generic is the portable depthwise loop for any multiplier, multiplying
+// the padding's zeros.
+func (kn *nnDepthwise[T]) generic(ctx *Ctx, g nnConvShape, xd, fd, od []T, ep nnEpilogue[T], post func(v []T, off int)) {
 	a := kn.a
+	mult := g.fo
+	depth := g.c * mult
+	ef := ep.flags()
 	rowWork := max(1, g.ow*g.kh*g.kw*depth)
 	ctx.Parallel(g.n*g.oh, max(1, nnGemmGrain/rowWork), func(lo, hi int) {
 		zeros, release := nnScratch[T](ctx, g.c)
@@ -573,14 +718,18 @@ func (kn *nnDepthwise[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 						}
 					}
 				}
+				if ef != 0 {
+					for c, v := range acc {
+						acc[c] = nnEpilogueOne(v, c, ef, ep.Bias)
+					}
+				}
+			}
+			if post != nil {
+				row := od[r*g.ow*depth : (r+1)*g.ow*depth]
+				post(row, r*g.ow*depth)
 			}
 		}
 	})
-	if err := ctx.Err(); err != nil {
-		out.Release()
-		return nil, err
-	}
-	return []*tensor.Tensor{out}, nil
 }
 
 // nnMulAdd sets acc[i] += x[i]·y[i].

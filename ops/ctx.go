@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/tfdgo/tfd/pool"
 	"github.com/tfdgo/tfd/tensor"
@@ -16,6 +17,11 @@ type Ctx struct {
 	Context context.Context
 	// Pool supplies output and scratch storage; nil means plain make.
 	Pool *pool.Pool
+	// Frame, when set, supplies storage instead of Pool: the run's memory
+	// plan (pool.Arena), which numbers the kernel call's allocations,
+	// serves them from storage laid out in advance, falls back to the pool
+	// and charges the run's memory budget. Set by the scheduler.
+	Frame *pool.Frame
 	// MaxElements bounds every tensor a kernel allocates; 0 means no bound.
 	MaxElements int
 	// Par runs fn over [0, n) split into chunks, possibly on several
@@ -41,15 +47,20 @@ func (c *Ctx) State() (*Resources, error) {
 	return c.Resources, nil
 }
 
-// Alloc returns an output tensor with unspecified contents.
+// Alloc returns an output tensor with unspecified contents. shape is
+// copied (and never retained, so a kernel's shape literal stays on its
+// stack).
 func (c *Ctx) Alloc(dt tensor.DType, shape tensor.Shape) (*tensor.Tensor, error) {
 	if err := c.check(dt, shape); err != nil {
 		return nil, err
 	}
-	if c.Pool == nil || dt == tensor.String {
-		return tensor.New(dt, shape, 0)
+	if c.Frame != nil {
+		return c.Frame.Get(dt, shape, false)
 	}
-	return c.Pool.Get(dt, shape)
+	if c.Pool == nil || dt == tensor.String {
+		return tensor.New(dt, shape.Clone(), 0)
+	}
+	return c.Pool.Get(dt, shape.Clone())
 }
 
 // Zeros returns an output tensor filled with zeros.
@@ -57,19 +68,28 @@ func (c *Ctx) Zeros(dt tensor.DType, shape tensor.Shape) (*tensor.Tensor, error)
 	if err := c.check(dt, shape); err != nil {
 		return nil, err
 	}
-	if c.Pool == nil || dt == tensor.String {
-		return tensor.New(dt, shape, 0)
+	if c.Frame != nil {
+		return c.Frame.Get(dt, shape, true)
 	}
-	return c.Pool.Zeroed(dt, shape)
+	if c.Pool == nil || dt == tensor.String {
+		return tensor.New(dt, shape.Clone(), 0)
+	}
+	return c.Pool.Zeroed(dt, shape.Clone())
 }
 
+// check validates shape against MaxElements. Error paths format a copy of
+// shape, so that shape itself does not escape.
 func (c *Ctx) check(dt tensor.DType, shape tensor.Shape) error {
-	n, err := shape.NumElements()
-	if err != nil {
-		return err
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d != 0 && n > math.MaxInt/d) {
+			_, err := shape.Clone().NumElements()
+			return err
+		}
+		n *= d
 	}
 	if c.MaxElements > 0 && n > c.MaxElements {
-		return fmt.Errorf("output %s%v has %d elements, more than the limit %d: %w", dt, shape, n, c.MaxElements, ErrLimit)
+		return fmt.Errorf("output %s%v has %d elements, more than the limit %d: %w", dt, shape.Clone(), n, c.MaxElements, ErrLimit)
 	}
 	return nil
 }

@@ -98,6 +98,9 @@ type fusedStep struct {
 	arg   int     // first input index of its arguments
 	alpha float64 // LeakyRelu
 	eps   float64 // FusedBatchNorm
+	// act, when set, is the activation's element loop, func(d, s []T),
+	// taken from the op's own kernel (fuseBindActs).
+	act any
 }
 
 func parseFused(n *Node) ([]fusedStep, error) {
@@ -187,6 +190,13 @@ func buildFused(op string) BuildFunc {
 		if err != nil {
 			return nil, err
 		}
+		fuseBindActs(steps, dt)
+		if gk := fuseGemmFor(k, steps); gk != nil {
+			return gk, nil
+		}
+		if ck := cvFusedFor(k, steps, dt); ck != nil {
+			return ck, nil
+		}
 		if dt == tensor.Float64 {
 			return &fusedKernel[float64]{inner: k, steps: steps}, nil
 		}
@@ -237,14 +247,25 @@ func applyEpilogue[T tensor.Float](y *tensor.Tensor, in []*tensor.Tensor, steps 
 		c = y.Shape()[y.Rank()-1]
 	}
 	for _, s := range steps {
+		if act, ok := s.act.(func(d, s []T)); ok {
+			act(v, v)
+			continue
+		}
+		if act := vmathAct[T](s.kind); act != nil {
+			act(v, v) // float32: the unfused op's loop
+			continue
+		}
 		switch s.kind {
 		case "bias":
 			b, err := channelArg[T]("BiasAdd", in[s.arg], y, c)
 			if err != nil {
 				return err
 			}
-			for i := range v {
-				v[i] += b[i%c]
+			for r := 0; r < len(v); r += c {
+				row := v[r : r+c]
+				for j := range row {
+					row[j] += b[j]
+				}
 			}
 		case "bn":
 			var p [4][]T
@@ -263,8 +284,11 @@ func applyEpilogue[T tensor.Float](y *tensor.Tensor, in []*tensor.Tensor, steps 
 				sc[j] = p[0][j] * T(1/math.Sqrt(float64(p[3][j])+s.eps))
 				of[j] = p[1][j] - p[2][j]*sc[j]
 			}
-			for i := range v {
-				v[i] = v[i]*sc[i%c] + of[i%c]
+			for r := 0; r < len(v); r += c {
+				row := v[r : r+c]
+				for j := range row {
+					row[j] = row[j]*sc[j] + of[j]
+				}
 			}
 		case "add":
 			a := in[s.arg]

@@ -18,6 +18,9 @@ import (
 //     divides by their count: with SAME padding, border windows average
 //     fewer elements.
 //
+// Float32 (and 16-bit float) pools run the channel-vector kernel of cvArch
+// (pool_fast.go), which folds the same windows in the same order.
+//
 // NCHW data is transposed to NHWC and back around these kernels (nchw.go),
 // as TensorFlow's layout optimizer does on CPU.
 
@@ -158,6 +161,9 @@ func nnBuildMaxPool(n *Node) (Kernel, error) {
 }
 
 func (kn *nnMaxPool[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if _, ok := any(T(0)).(float32); ok {
+		return cvPoolRun(ctx, "MaxPool", kn.dt, kn.a, in[0], false)
+	}
 	lowest := nnLowest[T]()
 	return nnPoolRun(ctx, "MaxPool", kn.dt, kn.a, in[0], func(acc []T) {
 		for i := range acc {
@@ -203,6 +209,9 @@ func nnBuildAvgPool(n *Node) (Kernel, error) {
 }
 
 func (kn *nnAvgPool[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if _, ok := any(T(0)).(float32); ok {
+		return cvPoolRun(ctx, "AvgPool", kn.dt, kn.a, in[0], true)
+	}
 	return nnPoolRun(ctx, "AvgPool", kn.dt, kn.a, in[0], func(acc []T) { clear(acc) },
 		func(acc, x []T) {
 			x = x[:len(acc)]

@@ -492,20 +492,29 @@ const nnRedColBlock = 512
 // reduceCols reduces x viewed as [k1, r, k2] over its middle axis, folding
 // whole rows of k2 at a time.
 func (kn *nnReduce[T, A]) reduceCols(ctx *Ctx, xd, od []T, k1, r, k2 int) {
-	blocks := (k2 + nnRedColBlock - 1) / nnRedColBlock
-	ctx.Parallel(k1*blocks, max(1, nnGemmGrain/(r*min(k2, nnRedColBlock))), func(lo, hi int) {
-		acc, release := nnScratch[A](ctx, min(k2, nnRedColBlock))
+	bw := nnRedColBlock
+	if ctx.Par != nil && k1*((k2+bw-1)/bw) < 4 && r*k2 >= nnGemmGrain {
+		// Few outputs of long sums: narrower blocks (of whole cache
+		// lines) give the workers something to share. Each column is
+		// still summed in row order.
+		bw = max(16, (k2+63)/64*16)
+	}
+	blocks := (k2 + bw - 1) / bw
+	ctx.Parallel(k1*blocks, max(1, nnGemmGrain/(r*min(k2, bw))), func(lo, hi int) {
+		acc, release := nnScratch[A](ctx, min(k2, bw))
 		defer release()
 		for u := lo; u < hi; u++ {
-			i, j0 := u/blocks, u%blocks*nnRedColBlock
-			w := min(nnRedColBlock, k2-j0)
+			i, j0 := u/blocks, u%blocks*bw
+			w := min(bw, k2-j0)
 			a := acc[:w]
 			init := nnRedInit[A](kn.op)
 			for j := range a {
 				a[j] = init
 			}
-			for p := 0; p < r; p++ {
-				nnFoldCols(kn.op, a, xd[(i*r+p)*k2+j0:][:w])
+			if !cvFoldColsFast(kn.op, a, xd[i*r*k2+j0:], r, k2) {
+				for p := 0; p < r; p++ {
+					nnFoldCols(kn.op, a, xd[(i*r+p)*k2+j0:][:w])
+				}
 			}
 			dst := od[i*k2+j0:][:w]
 			for j, v := range a {

@@ -15,9 +15,10 @@ import (
 // Resources is safe for concurrent use; the values it holds must protect
 // themselves if kernels may use them concurrently.
 type Resources struct {
-	mu   sync.Mutex
-	next int64
-	m    map[string]any
+	mu    sync.Mutex
+	next  int64
+	m     map[string]any
+	model *ModelState // shared with the model's other runs; see SetModel (state.go)
 }
 
 // NewResources returns an empty store.

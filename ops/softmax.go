@@ -10,9 +10,11 @@ import (
 // Softmax and LogSoftmax over the last axis
 // (tensorflow/core/kernels/softmax_op_functor.h): each row is shifted by
 // its maximum before exponentiating, so large logits do not overflow. The
-// logits must have rank ≥ 1. Sums and logarithms are taken in float64 for
-// float32 inputs. A row holding NaN, or whose maximum is ±Inf, gives NaN,
-// as in TensorFlow.
+// logits must have rank ≥ 1. Float32 rows run the vectorized passes of
+// vmath.go (vmathSoftmaxRow: the maximum, then exp(x - max) stored and
+// summed in one pass, then the product with 1/sum, as TensorFlow orders
+// them); float64 rows use the math package, with the sums in float64. A
+// row holding NaN, or whose maximum is ±Inf, gives NaN, as in TensorFlow.
 
 func init() {
 	Default().Register(Spec{
@@ -61,9 +63,18 @@ func mathBuildSoftmax(log bool) BuildFunc {
 		}
 		switch dt {
 		case tensor.Float32, tensor.Half, tensor.BFloat16:
-			return &mathSoftmaxKernel[float32]{op: n.Op, dt: dt, log: log, round: mathRounder(dt)}, nil
+			im := vmathF32
+			row := func(d, x []float32) { vmathSoftmaxRow(im, d, x) }
+			if log {
+				row = func(d, x []float32) { vmathLogSoftmaxRow(im, d, x) }
+			}
+			return &mathSoftmaxKernel[float32]{op: n.Op, dt: dt, row: row, round: mathRounder(dt)}, nil
 		case tensor.Float64:
-			return &mathSoftmaxKernel[float64]{op: n.Op, dt: dt, log: log}, nil
+			row := mathSoftmaxRow[float64]
+			if log {
+				row = mathLogSoftmaxRow[float64]
+			}
+			return &mathSoftmaxKernel[float64]{op: n.Op, dt: dt, row: row}, nil
 		}
 		return nil, mathUnsupported(n.Op, dt, mathFloatTypes)
 	}
@@ -72,7 +83,7 @@ func mathBuildSoftmax(log bool) BuildFunc {
 type mathSoftmaxKernel[T tensor.Float] struct {
 	op    string
 	dt    tensor.DType
-	log   bool
+	row   func(d, x []T) // one row
 	round func([]float32)
 }
 
@@ -96,12 +107,7 @@ func (k *mathSoftmaxKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 	}
 	ctx.Parallel(len(dst)/c, max(1, mathGrain/c), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			o := dst[r*c : (r+1)*c]
-			if k.log {
-				mathLogSoftmaxRow(o, src[r*c:(r+1)*c])
-			} else {
-				mathSoftmaxRow(o, src[r*c:(r+1)*c])
-			}
+			k.row(dst[r*c:(r+1)*c], src[r*c:(r+1)*c])
 		}
 		if k.round != nil {
 			k.round(any(dst[lo*c : hi*c]).([]float32))

@@ -24,13 +24,12 @@ import (
 //   - on integers, Neg, Abs and Square wrap around (Abs(MinInt32) is
 //     MinInt32) and Round is the identity.
 //
-// Float32 transcendental functions are computed in float64 and rounded
-// once, so they are within one float32 ulp of the exact value (usually
-// correctly rounded): with the math package, except that Tanh, and the
-// exp(x)-1 of Elu and Selu, use series near 0 and exp elsewhere (within
-// 1e-14), which is several times faster than math.Tanh and math.Expm1.
-// Float64 uses the math package throughout. Relu, Relu6 and LeakyRelu
-// select on the IEEE bit patterns, so their loops have no branches.
+// Float32 Exp, Log, Sigmoid, Tanh, Erf, Elu, Selu and Softplus run the
+// vectorized kernels of vmath.go (polynomial approximations within a few
+// float32 ulp; the measured errors are in bench/README.md); the other
+// float32 functions are computed in float64 and rounded once. Float64
+// uses the math package throughout. Relu, Relu6 and LeakyRelu select on
+// the IEEE bit patterns, so their loops have no branches.
 
 func init() {
 	unary := []struct {
@@ -179,17 +178,22 @@ func mathBuildUnary(op mathUnaryOp, set []tensor.DType) BuildFunc {
 }
 
 // mathFloatUnary builds a float kernel; mantBits (23 or 52) sets Softplus's
-// threshold log(epsilon)+2 and tells float32 (which may use faster
-// formulas, still accurate to float32) from float64.
+// threshold log(epsilon)+2 and tells float32 (which runs the vmath
+// kernels where there are some) from float64.
 func mathFloatUnary[T tensor.Float](name string, dt tensor.DType, op mathUnaryOp, alpha T, mantBits int) Kernel {
 	k := &mathUnaryKernel[T]{op: name, dt: dt, round: mathRounder(dt)}
 	if fn := mathBitsUnary[T](op, alpha); fn != nil {
 		k.fn = fn
 		return k
 	}
+	if mantBits == 23 {
+		if fn := vmathUnaryFn(op); fn != nil {
+			k.fn = any(fn).(func(d, s []T))
+			return k
+		}
+	}
 	th := -float64(mantBits)*math.Ln2 + 2
-	f32 := mantBits == 23
-	k.fn = func(d, s []T) { mathUnaryFloatLoop(op, d, s, th, f32) }
+	k.fn = func(d, s []T) { mathUnaryFloatLoop(op, d, s, th) }
 	return k
 }
 
@@ -303,27 +307,6 @@ func mathLeakyBits64(d, s []float64, alpha float64) {
 	}
 }
 
-// mathTanh32 is tanh for results rounded to float32: a Taylor series near
-// 0 and 1 - 2/(e^2x + 1) elsewhere, both within 1e-14 relative, and several
-// times faster than math.Tanh.
-func mathTanh32(x float64) float64 {
-	if math.Abs(x) < 0.0625 {
-		x2 := x * x
-		return x * (1 + x2*(-1.0/3+x2*(2.0/15+x2*(-17.0/315+x2*(62.0/2835)))))
-	}
-	return 1 - 2/(math.Exp(2*x)+1)
-}
-
-// mathExpm132 is e^x - 1 for results rounded to float32: a Taylor series
-// near 0, e^x - 1 elsewhere (within 1e-14 relative); math.Expm1 is much
-// slower.
-func mathExpm132(x float64) float64 {
-	if math.Abs(x) < 0.0625 {
-		return x * (1 + x*(1.0/2+x*(1.0/6+x*(1.0/24+x*(1.0/120+x*(1.0/720+x*(1.0/5040)))))))
-	}
-	return math.Exp(x) - 1
-}
-
 func mathIntUnary[T tensor.Integer](name string, dt tensor.DType, op mathUnaryOp) Kernel {
 	return &mathUnaryKernel[T]{op: name, dt: dt, fn: func(d, s []T) { mathUnaryIntLoop(op, d, s) }}
 }
@@ -387,18 +370,15 @@ func mathUnaryIntLoop[T tensor.Integer](op mathUnaryOp, d, s []T) {
 }
 
 // mathUnaryFloatLoop computes the float ops other than the piecewise-linear
-// ones (see mathBitsUnary).
-func mathUnaryFloatLoop[T tensor.Float](op mathUnaryOp, d, s []T, th float64, f32 bool) {
+// ones (see mathBitsUnary) and, for float32, other than those of
+// vmathUnaryFn.
+func mathUnaryFloatLoop[T tensor.Float](op mathUnaryOp, d, s []T, th float64) {
 	s = s[:len(d)]
-	expm1, tanh := math.Expm1, math.Tanh
-	if f32 {
-		expm1, tanh = mathExpm132, mathTanh32
-	}
 	switch op {
 	case mathUElu:
 		for i := range d {
 			if x := s[i]; x < 0 {
-				d[i] = T(expm1(float64(x)))
+				d[i] = T(math.Expm1(float64(x)))
 			} else {
 				d[i] = x
 			}
@@ -406,7 +386,7 @@ func mathUnaryFloatLoop[T tensor.Float](op mathUnaryOp, d, s []T, th float64, f3
 	case mathUSelu:
 		for i := range d {
 			if x := float64(s[i]); x < 0 {
-				d[i] = T(mathSeluScaleAlpha * expm1(x))
+				d[i] = T(mathSeluScaleAlpha * math.Expm1(x))
 			} else {
 				d[i] = T(mathSeluScale * x)
 			}
@@ -417,7 +397,7 @@ func mathUnaryFloatLoop[T tensor.Float](op mathUnaryOp, d, s []T, th float64, f3
 		}
 	case mathUTanh:
 		for i := range d {
-			d[i] = T(tanh(float64(s[i])))
+			d[i] = T(math.Tanh(float64(s[i])))
 		}
 	case mathUSoftplus:
 		for i := range d {
@@ -427,9 +407,6 @@ func mathUnaryFloatLoop[T tensor.Float](op mathUnaryOp, d, s []T, th float64, f3
 				d[i] = s[i]
 			case x < th:
 				d[i] = T(math.Exp(x))
-			case f32:
-				// 1+e^x loses nothing float32 needs (e^x ≥ 8e-7 here).
-				d[i] = T(math.Log(1 + math.Exp(x)))
 			default:
 				d[i] = T(math.Log1p(math.Exp(x)))
 			}

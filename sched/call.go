@@ -9,6 +9,7 @@ import (
 
 	"github.com/tfdgo/tfd/graph"
 	"github.com/tfdgo/tfd/ops"
+	"github.com/tfdgo/tfd/pool"
 	"github.com/tfdgo/tfd/tensor"
 )
 
@@ -24,8 +25,9 @@ type nestKey struct{}
 
 // nest is what a function-body run inherits from the run that called it.
 type nest struct {
-	res   *ops.Resources
-	depth int
+	res    *ops.Resources
+	depth  int
+	budget *pool.Budget // the enclosing run's memory budget
 }
 
 func nestOf(ctx context.Context) *nest {
@@ -119,6 +121,7 @@ func attrsKey(a tensor.Attrs) string {
 // dynCtx returns the kernel context of a run on the control-flow executor.
 func (p *Plan) dynCtx(ctx context.Context) *ops.Ctx {
 	res := ops.NewResources()
+	res.SetModel(p.copt.State)
 	if n := nestOf(ctx); n != nil && n.res != nil {
 		res = n.res
 	}

@@ -35,6 +35,19 @@ type Options struct {
 	// MaxIterations bounds the iterations of every while-loop frame in a
 	// run of a plan with control flow (0: DefaultMaxIterations).
 	MaxIterations int
+	// MaxRunBytes bounds the bytes that the tensors of one run (its
+	// intermediate values, kernels' scratch and its outputs; not feeds or
+	// constants) may hold at once (0: DefaultMaxRunBytes; negative: no
+	// bound). See runner.go.
+	MaxRunBytes int64
+	// NoFusion turns off the fusion of products with their epilogues and
+	// of element-wise chains (fuse.go).
+	NoFusion bool
+	// State holds the variables and lookup tables that outlive a run
+	// (tfd.Model owns one per model; see ops.ModelState). Every run of the
+	// plan, and of the function bodies it calls, shares it. Nil gives each
+	// run a state of its own.
+	State *ops.ModelState
 }
 
 // Default limits.
@@ -80,10 +93,13 @@ type Plan struct {
 	maxElems   int
 	folded     int
 	unusedOut  [][]int32 // per node: outputs nobody reads (released at once)
-	stateCache stateCache
 	// dyn is set for plans with control-flow ops, which run on the dynamic
 	// executor (dynamic.go) instead of the static schedule.
 	dyn *dynPlan
+
+	// Memory plan and budget (runner.go).
+	maxRunBytes int64       // Options.MaxRunBytes resolved (0: none)
+	runners     runnerCache // idle Runners for Run
 }
 
 // pnode is one node of the plan.
@@ -97,12 +113,16 @@ type pnode struct {
 	npred    int32
 	impl     string
 	inNames  []string // input tensor names, for inspection
+	fused    []string // names of the graph nodes a fused node replaces
 }
 
 // NodeInfo describes a compiled node, for inspection.
 type NodeInfo struct {
 	Name, Op, Impl string
 	Inputs         []string
+	// Fused lists, in order, the graph nodes a fused node replaces (its
+	// own name among them); nil for other nodes.
+	Fused []string `json:",omitempty"`
 }
 
 // valueKey identifies a tensor of the graph.
@@ -145,6 +165,7 @@ func Compile(g *graph.Graph, feeds, fetches []string, opt Options) (*Plan, error
 	if err := c.build(order); err != nil {
 		return nil, err
 	}
+	c.fuse()
 	return c.finish()
 }
 
@@ -641,6 +662,7 @@ func (c *compiler) finish() (*Plan, error) {
 		maxElems:   c.opt.MaxElements,
 		folded:     c.nfolded,
 	}
+	p.maxRunBytes = runBytesLimit(c.opt.MaxRunBytes)
 	if p.pool == nil {
 		p.pool = pool.New()
 	}

@@ -6,19 +6,31 @@
 // on data once: it prunes the graph to what the fetches need, orders it
 // topologically (reporting cycles), reports every unsupported op type at
 // once, infers dtypes and static shapes, folds constant subgraphs, binds and
-// builds kernels, counts each value's consumers so that buffers return to
-// the pool at their last use, and decides whether the plan may be run in
-// slices along the batch axis.
+// builds kernels, fuses products with their bias and activation and chains
+// of element-wise ops into single nodes (fuse.go; Options.NoFusion turns
+// it off), counts each value's consumers so that buffers return to the pool
+// at their last use, and decides whether the plan may be run in slices
+// along the batch axis.
 //
-// Run evaluates a plan. With one worker the nodes run in topological
-// order. With more, ready nodes run concurrently on an errgroup (the first
-// error cancels the rest), heavy kernels may split their rows across idle
-// workers, and a batch whose plan is sliceable is cut into row slices that
-// run through the plan side by side and are joined in order. Results are
-// bit-identical for any number of workers: kernels split only disjoint
-// output ranges with fixed accumulation order, and batch slicing is only
-// used when every op on the batch path declares rows independent
-// (ops.Spec.Batch).
+// A Runner (runner.go) runs a plan again and again, keeping what runs need
+// between them: the values table, kernel contexts, helper goroutines, and
+// a memory plan (pool.Arena) laid out once per feed shapes from the
+// allocations and releases of a run, so that intermediate tensors whose
+// lifetimes do not overlap share memory and steady-state runs allocate
+// nothing of the scheduler's own. Run draws Runners from the plan's idle
+// ones. With one worker the nodes run in topological order. With more,
+// ready nodes run concurrently (the first error stops the rest), kernels
+// whose calls took long enough on one worker split their rows across idle
+// workers, and a batch whose plan is sliceable, and whose run is long
+// enough to share, is cut into row slices that run through the plan side
+// by side and are joined in order. Results are bit-identical for any
+// number of workers: kernels split only disjoint output ranges with fixed
+// accumulation order, and batch slicing is only used when every op on the
+// batch path declares rows independent (ops.Spec.Batch).
+//
+// Every allocation of a run is charged to a budget (Options.MaxRunBytes):
+// a run whose tensors would hold more bytes at once fails with an error
+// wrapping ErrLimit that names the node.
 //
 // Plans whose graph holds TF1 control flow (Switch, Merge, Enter, Exit,
 // NextIteration, LoopCond) run on a dynamic executor instead (dynamic.go):
@@ -28,9 +40,13 @@
 // of a control-flow op is constant-folded.
 //
 // Each run of a plan with stateful ops gets its own ops.Resources store
-// (TensorArrays and the like), so concurrent runs never share state.
+// (TensorArrays and the like), so concurrent runs never share that state.
+// Variables and lookup tables that outlive a run live in the
+// ops.ModelState given as Options.State, which every run of the plan
+// shares (it serializes its own writes).
 //
 // Imports: tensor, graph, ops, pool, tracing. This is the only package of
 // tfd that starts goroutines. Concurrency: a Plan is immutable and safe for
-// concurrent use; each Run has its own state.
+// concurrent use; each Run has its own state; a Runner serves one run at a
+// time.
 package sched

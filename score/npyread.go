@@ -49,11 +49,11 @@ func npyOpenArray(name string, f Field, h npy.Header, r io.Reader, closer io.Clo
 			return nil, fmt.Errorf("score: %s: %w", name, err)
 		}
 		if _, err := tfd.ConvertFeed(empty, f.DType); err != nil {
-			return nil, fmt.Errorf("score: input %q from %s: %w", f.Key, name, err)
+			return nil, fmt.Errorf("score: %s: input %q: %w", name, f.Key, err)
 		}
 	}
 	if !f.Shape.Matches(check) {
-		return nil, fmt.Errorf("score: feed %q: shape %v from %s does not match the placeholder's shape %v", f.Tensor, h.Shape, name, f.Shape)
+		return nil, fmt.Errorf("score: %s: feed %q: shape %v does not match the placeholder's shape %v", name, f.Tensor, h.Shape, f.Shape)
 	}
 	if a.batched && !(h.Fortran && len(h.Shape) > 1) {
 		return a, nil
@@ -70,7 +70,7 @@ func npyOpenArray(name string, f Field, h npy.Header, r io.Reader, closer io.Clo
 	}
 	if f.DType != tensor.Invalid && t.DType() != f.DType {
 		if t, err = tfd.ConvertFeed(t, f.DType); err != nil {
-			return nil, fmt.Errorf("score: input %q from %s: %w", f.Key, name, err)
+			return nil, fmt.Errorf("score: %s: input %q: %w", name, f.Key, err)
 		}
 	}
 	a.whole = t

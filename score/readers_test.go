@@ -589,7 +589,7 @@ func TestNPYReader(t *testing.T) {
 	}{
 		{name: "truncated", files: []NamedFile{{"x", short}}, fields: []Field{readXField}, want: "short.npy: data truncated"},
 		{name: "row counts", files: []NamedFile{{"x", xPath}, {"y", other}}, fields: twoIn, want: "different row counts"},
-		{name: "shape", files: []NamedFile{{"x", wide}}, fields: []Field{readXField}, want: `feed "x": shape [2 3] from ` + wide},
+		{name: "shape", files: []NamedFile{{"x", wide}}, fields: []Field{readXField}, want: wide + `: feed "x": shape [2 3] does not match`},
 		{name: "missing", files: []NamedFile{{"x", filepath.Join(dir, "none.npy")}}, fields: []Field{readXField}, want: "none.npy"},
 		{name: "twice", files: []NamedFile{{"x", xPath}, {"x:0", xPath}}, fields: []Field{readXField}, want: "given twice"},
 		{name: "dtype", files: []NamedFile{{"s", xPath}}, fields: []Field{readSField}, want: "cannot be converted"},

@@ -58,14 +58,16 @@ func (s *Server) handleAPI(ctx context.Context, method, path string, body []byte
 		}
 		sp.name = name
 	}
-	info.model = sp.name
+	// The model, version and signature a request names become metric
+	// labels only once they are found to exist: a label holds any text a
+	// client sends otherwise (invalid UTF-8 makes the Prometheus client
+	// panic), and every new value would be a new series.
 	if m[2] != "" {
 		v, err := strconv.ParseInt(m[2], 10, 64)
 		if err != nil {
 			return nil, errorf(InvalidArgument, "Failed to convert version: %s to numeric.", m[2])
 		}
 		sp.version = &v
-		info.version = v
 	}
 	if m[3] != "" {
 		l, err := url.PathUnescape(m[3])
@@ -95,7 +97,14 @@ func (s *Server) handleAPI(ctx context.Context, method, path string, body []byte
 		return nil, malformed
 	}
 	info.api = "status"
-	return s.status(sp)
+	out, err := s.status(sp)
+	if err == nil {
+		info.model = sp.name
+		if sp.version != nil {
+			info.version = *sp.version
+		}
+	}
+	return out, err
 }
 
 // docObject parses a request body that must be a JSON object and reads
@@ -127,16 +136,16 @@ func (s *Server) predict(ctx context.Context, sp spec, body []byte, info *reqInf
 	if err != nil {
 		return nil, err
 	}
-	info.version = v.num
+	info.model, info.version = sp.name, v.num
 	key := sigName
 	if key == "" {
 		key = tfd.DefaultSignature
 	}
-	info.signature = key
 	sig, ok := v.sigs[key]
 	if !ok {
 		return nil, errorf(InvalidArgument, "Serving signature name: \"%s\" not found in signature def", key)
 	}
+	info.signature = key
 	if len(sig.Inputs) == 0 {
 		name := sigName
 		if name == "" {
@@ -506,16 +515,16 @@ func (s *Server) classifyRegress(ctx context.Context, sp spec, api string, body 
 	if err != nil {
 		return nil, err
 	}
-	info.version = v.num
+	info.model, info.version = sp.name, v.num
 	key := sigName
 	if key == "" {
 		key = tfd.DefaultSignature
 	}
-	info.signature = key
 	sig, ok := v.sigs[key]
 	if !ok {
 		return nil, errorf(InvalidArgument, "No signature was found with the name: %s", key)
 	}
+	info.signature = key
 	n := examples.Shape()[0]
 	info.rows = n
 	if api == "classify" {
@@ -692,7 +701,7 @@ func (s *Server) metadata(sp spec, info *reqInfo) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	info.version = v.num
+	info.model, info.version = sp.name, v.num
 	// TF Serving prints the model spec and the signature map separately and
 	// joins them (http_rest_api_util.cc ToJsonString).
 	ms := &pbWriter{}

@@ -173,8 +173,9 @@ func TestRequestLogAndProfiles(t *testing.T) {
 	if len(p.Sample) == 0 {
 		t.Fatal("profile has no samples")
 	}
+	// half_plus_two's Mul and Add run as one fused element-wise node.
 	code, out = srvDo(t, "GET", url+ProfilePath+"?debug=1", "")
-	if code != http.StatusOK || !strings.Contains(out, "runs: 1") || !strings.Contains(out, "Mul") {
+	if code != http.StatusOK || !strings.Contains(out, "runs: 1") || !strings.Contains(out, "_TfdFusedElementwise") {
 		t.Fatalf("profile table: status %d: %s", code, out)
 	}
 	if code, _ := srvDo(t, "GET", url+"/debug/pprof/", ""); code != http.StatusOK {

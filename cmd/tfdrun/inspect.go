@@ -19,6 +19,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	var implFlags listFlag
 	fs.Var(&implFlags, "impl", "OP=IMPL: as for run, to see its effect with --impls")
 	prefer := fs.String("prefer", "", "as for run, to see its effect with --impls")
+	noFusion := fs.Bool("no-fusion", false, "with --stage plan: compile without fusing nodes")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -37,7 +38,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	switch *stage {
 	case "graph":
 	case "plan":
-		return inspectPlan(pos[0], *asJSON, stdout)
+		var opts []tfd.Option
+		if *noFusion {
+			opts = append(opts, tfd.WithoutFusion())
+		}
+		return inspectPlan(pos[0], opts, *asJSON, stdout)
 	default:
 		return usagef("--stage must be graph or plan, got %q", *stage)
 	}
@@ -63,13 +68,27 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(w, "nodes:\t%d (%d functions)\n", info.Nodes, info.Functions)
 	fmt.Fprintf(w, "constants:\t%d, %s\n", info.Consts, byteSize(info.ConstBytes))
 	if len(info.Variables) > 0 {
-		fmt.Fprintf(w, "variables:\t%d, %s (frozen into constants)\n", len(info.Variables), byteSize(info.VariableBytes))
+		live := 0
+		for _, v := range info.Variables {
+			if v.Live {
+				live++
+			}
+		}
+		how := "frozen into constants"
+		if live > 0 {
+			how = fmt.Sprintf("%d frozen into constants, %d kept as variables that runs change", len(info.Variables)-live, live)
+		}
+		fmt.Fprintf(w, "variables:\t%d, %s (%s)\n", len(info.Variables), byteSize(info.VariableBytes), how)
 		for i, v := range info.Variables {
 			if i == 5 {
 				fmt.Fprintf(w, "  …\t%d more\n", len(info.Variables)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %s\t%s\t%v\t%s\n", v.Key, v.DType, v.Shape, byteSize(v.Bytes))
+			mark := ""
+			if v.Live {
+				mark = "\tvariable"
+			}
+			fmt.Fprintf(w, "  %s\t%s\t%v\t%s%s\n", v.Key, v.DType, v.Shape, byteSize(v.Bytes), mark)
 		}
 	}
 	if len(info.Signatures) > 0 {
@@ -140,9 +159,10 @@ func byteSize(n int64) string {
 }
 
 // inspectPlan compiles the model for its inputs and outputs and prints the
-// plan's nodes in execution order with the kernel implementation of each.
-func inspectPlan(path string, asJSON bool, stdout io.Writer) error {
-	m, err := tfd.Load(path)
+// plan's nodes in execution order with the kernel implementation of each,
+// and for a fused node the graph nodes it replaces.
+func inspectPlan(path string, opts []tfd.Option, asJSON bool, stdout io.Writer) error {
+	m, err := tfd.Load(path, opts...)
 	if err != nil {
 		return err
 	}
@@ -166,9 +186,9 @@ func inspectPlan(path string, asJSON bool, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "plan: %d nodes (%d folded into constants), width %d, batch-sliceable %v\n",
 		p.NumNodes(), p.NumFolded(), p.Width(), p.Sliceable())
 	w := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "#\tnode\top\timpl\tinputs")
+	fmt.Fprintln(w, "#\tnode\top\timpl\tinputs\tfused")
 	for i, n := range p.Nodes() {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", i, n.Name, n.Op, n.Impl, strings.Join(n.Inputs, ", "))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", i, n.Name, n.Op, n.Impl, strings.Join(n.Inputs, ", "), strings.Join(n.Fused, " → "))
 	}
 	return w.Flush()
 }

@@ -187,7 +187,7 @@ func TestProfileWritesReadableFiles(t *testing.T) {
 }
 
 func TestInspectPlanStage(t *testing.T) {
-	code, out, errOut := run(t, "inspect", testdata("towers.pbtxt"), "--stage", "plan")
+	code, out, errOut := run(t, "inspect", testdata("towers.pbtxt"), "--stage", "plan", "--no-fusion")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
@@ -196,6 +196,18 @@ func TestInspectPlanStage(t *testing.T) {
 	for _, w := range []string{"plan: 9 nodes (7 folded into constants), width 2, batch-sliceable true", "tower_a/MatMul", "generic", "x, tower_a/w"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("plan dump lacks %q:\n%s", w, out)
+		}
+	}
+	// Fused: each tower's MatMul, AddV2 and activation become one
+	// _FusedMatMul, and Mul then Sub one element-wise pass.
+	code, out, errOut = run(t, "inspect", testdata("towers.pbtxt"), "--stage", "plan")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, w := range []string{"plan: 4 nodes (7 folded into constants), width 2, batch-sliceable true", "_FusedMatMul", "x, tower_a/w, tower_a/b",
+		"tower_a/MatMul → tower_a/add → tower_a/act", "_TfdFusedElementwise", "scale → output"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("fused plan dump lacks %q:\n%s", w, out)
 		}
 	}
 	if code, _, errOut := run(t, "inspect", testdata("towers.pbtxt"), "--stage", "nope"); code != 2 || !strings.Contains(errOut, "--stage") {

@@ -25,6 +25,8 @@ type modelFlags struct {
 	fetch    string
 	workers  int
 	batch    int
+	noFusion bool
+	maxRun   memByteFlag
 }
 
 // evaluator is what the commands run: a model or an ensemble of models.
@@ -44,11 +46,19 @@ func (f *modelFlags) register(fs *flagSetT) {
 	fs.StringVar(&f.fetch, "fetch", "", "comma-separated tensor names to fetch (default: the graph's outputs)")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "goroutines to evaluate with (run: batches scored at once)")
 	fs.IntVar(&f.batch, "batch", 0, "run: rows per batch flowing through the pipeline (0: 256); profile: rows per batch slice across workers (0: one slice per worker)")
+	fs.BoolVar(&f.noFusion, "no-fusion", false, "run every graph node as its own kernel (no fused products or element-wise chains)")
+	fs.Var(&f.maxRun, "max-run-bytes", "bound on the bytes one run's tensors hold at once, e.g. 512MiB (default 4GiB; -1: none)")
 }
 
 // options returns the library options the flags ask for.
 func (f *modelFlags) options() ([]tfd.Option, error) {
 	opts := []tfd.Option{tfd.WithWorkers(f.workers)}
+	if f.maxRun != 0 {
+		opts = append(opts, tfd.Options{Limits: tfd.Limits{MaxRunBytes: int64(f.maxRun)}})
+	}
+	if f.noFusion {
+		opts = append(opts, tfd.WithoutFusion())
+	}
 	for _, spec := range f.impls {
 		op, impl, ok := strings.Cut(spec, "=")
 		if !ok || op == "" || impl == "" {
@@ -303,6 +313,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fetches = strings.Split(mf.fetch, ",")
 	}
 	if in.Path == "" && len(in.Files) == 0 {
+		if done, err := runOnce(ctx, m, *signature, fetches, outFormat, *outDir, stdout); done || err != nil {
+			return err
+		}
 		return usagef("model %s: no input given (give -i NAME=FILE.npy or -i FILE.csv)", m.Name())
 	}
 	var progress score.Progress

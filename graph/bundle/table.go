@@ -63,7 +63,7 @@ func (t *table) footer() (index blockHandle, err error) {
 	}
 	foot := t.data[len(t.data)-footerLen:]
 	if m := binary.LittleEndian.Uint64(foot[handlesLen:]); m != tableMagic {
-		return blockHandle{}, corruptf("bad magic number 0x%016x (expected 0x%016x): not a TensorBundle index", m, tableMagic)
+		return blockHandle{}, corruptf("bad magic number 0x%016x in its last 8 bytes (expected 0x%016x): not a TensorBundle index, or a truncated one (%d bytes)", m, tableMagic, len(t.data))
 	}
 	_, n, err := decodeHandle(foot[:handlesLen]) // metaindex: not needed
 	if err != nil {

@@ -57,5 +57,9 @@ func Files() ([]File, error) {
 			return nil, err
 		}
 	}
-	return out, nil
+	state, err := stateFiles()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, state...), nil
 }

@@ -54,9 +54,13 @@ type builder struct{ nodes []*graph.Node }
 func (b *builder) add(name, op string, attrs tensor.Attrs, inputs ...string) string {
 	n := &graph.Node{Name: name, Op: op, Attrs: attrs}
 	for _, in := range inputs {
-		node, idx, _, err := graph.ParseTensorName(in)
+		node, idx, ctl, err := graph.ParseTensorName(in)
 		if err != nil {
 			panic(err)
+		}
+		if ctl {
+			n.ControlInputs = append(n.ControlInputs, node)
+			continue
 		}
 		n.Inputs = append(n.Inputs, graph.Input{Node: node, Index: idx})
 	}

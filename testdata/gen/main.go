@@ -27,7 +27,11 @@ func main() {
 		os.Exit(1)
 	}
 	for _, f := range files {
-		p := filepath.Join(dir, f.Name)
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
