@@ -210,6 +210,9 @@ func nnBuildAvgPool(n *Node) (Kernel, error) {
 
 func (kn *nnAvgPool[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if _, ok := any(T(0)).(float32); ok {
+		if kn.a.kH*kn.a.kW >= nnAvgPoolWide64 {
+			return nnAvgPoolF64(ctx, kn.dt, kn.a, in[0])
+		}
 		return cvPoolRun(ctx, "AvgPool", kn.dt, kn.a, in[0], true)
 	}
 	return nnPoolRun(ctx, "AvgPool", kn.dt, kn.a, in[0], func(acc []T) { clear(acc) },
