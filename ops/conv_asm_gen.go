@@ -366,15 +366,7 @@ func convTileBody(g *gen, t tileShape) {
 			}
 		}
 	}
-	if t.avx512 && t.name != "full" {
-		stores("k")
-	} else if t.avx512 {
-		// Whole rows store without a mask.
-		g.i("CMPQ cols+72(FP), $32")
-		g.i("JNE %s", g.lb(n+"Masked"))
-		stores("plain")
-		g.i("JMP %s", g.lb(n+"Done"))
-		g.l(n + "Masked")
+	if t.avx512 {
 		stores("k")
 	} else {
 		// Whole rows store plainly; VMASKMOVPS stores are slow.

@@ -494,10 +494,11 @@ const nnRedColBlock = 512
 func (kn *nnReduce[T, A]) reduceCols(ctx *Ctx, xd, od []T, k1, r, k2 int) {
 	bw := nnRedColBlock
 	if ctx.Par != nil && k1*((k2+bw-1)/bw) < 4 && r*k2 >= nnGemmGrain {
-		// Few outputs of long sums: narrower blocks (of whole cache
-		// lines) give the workers something to share. Each column is
-		// still summed in row order.
-		bw = max(16, (k2+63)/64*16)
+		// Few outputs of long sums: narrower blocks give the workers
+		// something to share. Each column is still summed in row order.
+		// Blocks span whole pairs of cache lines (which CPUs fetch
+		// together), so that workers do not read each other's lines.
+		bw = max(32, (k2+127)/128*32)
 	}
 	blocks := (k2 + bw - 1) / bw
 	ctx.Parallel(k1*blocks, max(1, nnGemmGrain/(r*min(k2, bw))), func(lo, hi int) {
