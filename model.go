@@ -437,8 +437,9 @@ func GraphOutputs(g *graph.Graph) []string {
 type RunOptions struct {
 	// Workers overrides the model's number of goroutines for this run.
 	Workers int
-	// SliceRows sets the rows per batch slice (0: one slice per worker;
-	// negative: never slice).
+	// SliceRows sets the rows per batch slice (0: slices of the batch, a
+	// few per worker, once the runs of the first batches of that shape
+	// have shown the work long enough to share; negative: never slice).
 	SliceRows int
 	// Profile, when non-nil, records the cost of every op of the run.
 	Profile *Profiler

@@ -85,9 +85,10 @@ func (r *Runner) Run(ctx context.Context, feeds ...*Tensor) ([]*Tensor, error) {
 }
 
 // RunInto evaluates the fetches into outs, tensors of the fetched dtypes
-// and shapes that the caller allocates (and may reuse from run to run).
-// Where the Runner's memory plan allows, kernels write the outputs there
-// directly. Nothing of the run is held by the Runner afterwards.
+// and shapes that the caller allocates (and may reuse from run to run),
+// which must not share memory with the feeds. Where the Runner's memory
+// plan allows, kernels write the outputs there directly. Nothing of the
+// run is held by the Runner afterwards.
 func (r *Runner) RunInto(ctx context.Context, feeds, outs []*Tensor) error {
 	if err := r.bind(feeds); err != nil {
 		return err

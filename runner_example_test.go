@@ -37,10 +37,10 @@ func ExampleModel_NewRunner() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(outs[0].Shape(), "peak", r.PeakBytes(), "bytes")
+	fmt.Println(outs[0].Shape(), "valid until the next run")
 	// Output:
 	// [2 100] row sum 1.000
-	// [2 100] peak 1600 bytes
+	// [2 100] valid until the next run
 }
 
 func memRowSum(v []float64) float64 {

@@ -16,12 +16,15 @@ import (
 //
 // The first run for a given key (the scheduler uses the feeds' shapes)
 // draws from the Pool; the second draws from it too and records every
-// allocation: which node made it, in
-// which order, its size, and the steps at which it was made and released.
-// From that record the arena lays out one slab per storage type in which
-// allocations whose lifetimes do not overlap share memory (greedy by size,
-// first fit), and preallocates a tensor header and a Buffer for each. Later
-// runs with the same key get those tensors back without allocating.
+// allocation: which node made it, in which order, its size, and when it
+// was made and released. From that record the arena lays out one slab per
+// storage type in which allocations whose lifetimes do not overlap share
+// memory (greedy by size, first fit), and preallocates a tensor header and
+// a Buffer for each. Later runs with the same key get those tensors back
+// without allocating. Lifetimes are the steps of the recording run, which
+// the scheduler runs in order; for runs that execute nodes concurrently,
+// they are the dependencies between nodes (SetOrder, Note), which hold for
+// any schedule.
 //
 // A run that strays from the record (an allocation of another size, a
 // buffer that lives longer than recorded, a kernel whose allocation order
@@ -30,10 +33,10 @@ import (
 // memory is still held, and otherwise draws from the Pool. A key whose runs
 // keep straying is recorded again a bounded number of times.
 //
-// An Arena belongs to one run at a time (the scheduler's per-run state);
-// its Frames may allocate from several goroutines during that run. Tensors
-// it hands out are valid until released; their headers are reused by later
-// runs.
+// An Arena serves one run at a time (it belongs to the scheduler's
+// Runner); its Frames may allocate from several goroutines during that
+// run. Tensors it hands out are valid until released; their headers are
+// reused by later runs.
 type Arena struct {
 	pool   *Pool
 	nodes  int
@@ -75,7 +78,7 @@ const (
 type ArenaStats struct {
 	Runs      int64 // runs begun
 	Records   int64 // runs that recorded a layout
-	Misses    int64 // allocations drawn from the Pool while a layout was in use
+	Misses    int64 // allocations of the last run drawn from the Pool although it had a layout
 	SlabBytes int64 // bytes of the slabs
 	Layouts   int   // keys with a layout
 }
@@ -114,9 +117,7 @@ type ArenaRun struct {
 // key's second run, if run.Record is set) starts recording one, which the
 // scheduler must run in order, stepping (Step) once per node, and with the
 // same work sharing as the runs that will use it. The key must tell apart
-// runs that differ in Leave or Concurrent. budget (nil: none) is charged for every allocation. When
-// leave is set, fetched values are handed over to the caller after the run
-// (Tensor.Detach), so they are never placed in the slab.
+// runs that differ in Concurrent.
 func (a *Arena) Begin(key []int, run ArenaRun) {
 	budget, leave, record := run.Budget, run.Leave, run.Record
 	a.runs++
@@ -189,7 +190,7 @@ func (a *Arena) Step(i int) { a.step.Store(int32(i)) }
 // dtype's storage, typically a caller's output tensor) in this run, so
 // that the kernel writes the output in place. It reports whether the fetch
 // has a slot of that many elements; Bind must come after Begin and is
-// undone by the next Begin.
+// undone when the run ends (End, Abort).
 func (a *Arena) Bind(k int, data any) bool {
 	l := a.cur
 	if l == nil || k >= len(l.fetchSlot) || l.fetchSlot[k] < 0 {

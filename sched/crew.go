@@ -86,7 +86,7 @@ func (g *memGate) wait(n int) {
 	}
 }
 
-// memMaxWorkers bounds a Runner's workers (chunk counts are 16-bit).
+// memMaxWorkers bounds a Runner's helpers.
 const memMaxWorkers = 1 << 12
 
 // startCrew starts the Runner's helpers if they are not running, and
@@ -189,13 +189,13 @@ type memPar struct {
 	panicked atomic.Pointer[string]
 }
 
-// par is the Ctx.Par of a Runner's runs: [0, n) is cut into at most one
-// chunk per worker, each of at least grain items, which idle workers take
-// up; the calling goroutine takes chunks too and returns when all are
-// done. The chunks do not depend on which goroutine runs them, nor on how
-// busy the others are.
+// par is the Ctx.Par of a Runner's runs: [0, n) is cut into at most
+// memSlicesPerWorker chunks per worker, each of at least grain items,
+// which idle workers take up; the calling goroutine takes chunks too and
+// returns when all are done. The chunks do not depend on which goroutine
+// runs them, nor on how busy the others are.
 func (r *Runner) par(n, grain int, fn func(lo, hi int)) {
-	chunks := min(r.workers, memMaxWorkers, n/max(grain, 1))
+	chunks := min(r.workers*memSlicesPerWorker, 1<<15, n/max(grain, 1))
 	if chunks <= 1 {
 		fn(0, n)
 		return
@@ -208,7 +208,7 @@ func (r *Runner) par(n, grain int, fn func(lo, hi int)) {
 	pc.gen++
 	pc.done.Store(0)
 	pc.state.Store(uint64(pc.gen)<<32 | uint64(chunks)<<16)
-	for range chunks - 1 {
+	for range min(chunks-1, c.n) {
 		select {
 		case c.help <- memHelp{pc: pc, gen: pc.gen}:
 		default:

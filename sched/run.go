@@ -20,9 +20,9 @@ type RunOptions struct {
 	// Recorder, when non-nil, receives one event per kernel call.
 	Recorder *tracing.Recorder
 	// SliceRows is the number of rows per batch slice when the plan is
-	// sliceable; 0 picks one slice per worker when the batch is worth
-	// sharing (a run of it on one worker took long enough), negative
-	// disables slicing.
+	// sliceable; 0 picks a few slices per worker once runs of that batch
+	// shape on one worker have shown the work long enough to share
+	// (runner.go), negative disables slicing.
 	SliceRows int
 }
 
@@ -151,26 +151,6 @@ func (p *Plan) resourcesFor(ctx context.Context) *ops.Resources {
 	res := ops.NewResources()
 	res.SetModel(p.copt.State)
 	return res
-}
-
-// releaseOnce releases each distinct tensor of ts once (a value fetched
-// twice appears twice).
-func releaseOnce(ts []*tensor.Tensor) {
-	for i, t := range ts {
-		if t == nil {
-			continue
-		}
-		dup := false
-		for _, u := range ts[:i] {
-			if u == t {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			t.Release()
-		}
-	}
 }
 
 func isFeed(p *Plan, v int32) bool {

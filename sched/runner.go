@@ -165,6 +165,10 @@ func (p *Plan) order() {
 		}
 		for i := range p.nodes { // in topological order
 			for _, s := range p.nodes[i].succ {
+				if int(s) <= i {
+					c.anc = nil // not in order: lay out as for runs in order
+					return
+				}
 				a := c.anc[s]
 				for w, bits := range c.anc[i] {
 					a[w] |= bits
@@ -357,9 +361,10 @@ func (r *Runner) Run(ctx context.Context, feeds []*tensor.Tensor) ([]*tensor.Ten
 
 // RunInto evaluates the plan and writes the fetched values into outs,
 // which the caller allocates with the fetches' dtypes and shapes (see
-// Plan.FetchInfo; a batch dimension follows the feeds). Where the memory
-// plan allows, kernels write the outputs in place; otherwise they are
-// copied. Nothing of the run is held afterwards.
+// Plan.FetchInfo; a batch dimension follows the feeds) and which must not
+// share memory with the feeds. Where the memory plan allows, kernels write
+// the outputs in place; otherwise they are copied. Nothing of the run is
+// held afterwards.
 func (r *Runner) RunInto(ctx context.Context, feeds, outs []*tensor.Tensor) error {
 	if len(outs) != len(r.p.fetches) {
 		return fmt.Errorf("sched: %d output tensors given, the plan fetches %d", len(outs), len(r.p.fetches))
@@ -367,6 +372,11 @@ func (r *Runner) RunInto(ctx context.Context, feeds, outs []*tensor.Tensor) erro
 	for i, t := range outs {
 		if t == nil {
 			return fmt.Errorf("sched: output %d (%q) is nil", i, r.p.fetchNames[i])
+		}
+		for j, f := range feeds {
+			if f != nil && (f == t || pool.SameStorage(f.Data(), t.Data())) {
+				return fmt.Errorf("sched: output %d (%q) is the storage of feed %d (%q): outputs must not share memory with feeds", i, r.p.fetchNames[i], j, r.p.feeds[min(j, len(r.p.feeds)-1)].Name)
+			}
 		}
 	}
 	_, err := r.top(ctx, feeds, memInto, outs)
@@ -415,7 +425,7 @@ func (r *Runner) top(ctx context.Context, feeds []*tensor.Tensor, mode memMode, 
 		r.costKey = memFeedKey(r.costKey[:0], feeds)
 		r.cost = p.costOf(r.costKey)
 		r.measure = r.cost == nil
-		if r.cost != nil && r.cost.slices >= 2 {
+		if r.cost != nil && r.cost.slices >= 2*r.workers {
 			if rows, size, ok := r.sliceSize(feeds); ok {
 				return r.runSliced(ctx, feeds, rows, size, mode, into)
 			}
@@ -434,20 +444,21 @@ func memFeedKey(key []int, feeds []*tensor.Tensor) []int {
 	return key
 }
 
-// Work below these many nanoseconds on one worker is not shared between
-// workers: waking a helper and handing it work costs a few microseconds,
-// more when the machine is busy, and a kernel's split thresholds (its
-// grain) cannot know what its items cost on this machine.
+// Work is shared between workers only in pieces that take long enough on
+// one worker: waking a helper and handing it work costs microseconds, more
+// when the machine is busy, and a kernel's split threshold (its grain)
+// cannot know what its items cost on this machine. The work is cut into
+// several pieces per worker, taken up as workers come free, so that a
+// helper that starts late or runs slowly (another process shares its
+// core) leaves the others at most a piece to wait for.
 const (
 	// memMinSplitNanos is the least time a kernel call must take for its
 	// Ctx.Parallel to split.
-	memMinSplitNanos = 50_000
+	memMinSplitNanos = 200_000
 	// memSliceNanos is the least time a batch slice should take: a run
-	// is cut into as many slices as it holds of it (none if fewer than
-	// two), up to memSlicesPerWorker per worker. Several slices per
-	// worker, taken up as workers come free, let a worker that starts late
-	// or runs slower (another process on its core) leave the others less
-	// to wait for.
+	// is cut into as many slices as it holds of it, up to
+	// memSlicesPerWorker per worker, and is sliced only if that gives at
+	// least two per worker.
 	memSliceNanos      = 100_000
 	memSlicesPerWorker = 4
 )
