@@ -32,6 +32,9 @@ func vmathExpSumAVX512(d, s *float32, n int, shift float32) float32
 func vmathMaxAVX512(s *float32, n int) float32
 
 //go:noescape
+func vmathSoftmaxRowsAVX512(d, s *float32, rows, c int)
+
+//go:noescape
 func vmathAddVVAVX512(d, a, b *float32, n int)
 
 //go:noescape
@@ -122,6 +125,9 @@ func vmathExpSumAVX2(d, s *float32, n int, shift float32) float32
 func vmathMaxAVX2(s *float32, n int) float32
 
 //go:noescape
+func vmathSoftmaxRowsAVX2(d, s *float32, rows, c int)
+
+//go:noescape
 func vmathAddVVAVX2(d, a, b *float32, n int)
 
 //go:noescape
@@ -185,31 +191,33 @@ func vmathSqDiffVSAVX2(d, a *float32, n int, b float32)
 func vmathSqDiffSVAVX2(d, b *float32, n int, a float32)
 
 var vmathAsmAVX512 = vmathAsmSet{
-	exp:      vmathExpAVX512,
-	log:      vmathLogAVX512,
-	sigmoid:  vmathSigmoidAVX512,
-	tanh:     vmathTanhAVX512,
-	softplus: vmathSoftplusAVX512,
-	erf:      vmathErfAVX512,
-	elu:      vmathEluAVX512,
-	expSum:   vmathExpSumAVX512,
-	max:      vmathMaxAVX512,
-	vv:       [vmathBinOps]func(d, a, b *float32, n int){vmathAddVVAVX512, vmathSubVVAVX512, vmathMulVVAVX512, vmathDivVVAVX512, vmathMaxVVAVX512, vmathMinVVAVX512, vmathSqDiffVVAVX512},
-	vs:       [vmathBinOps]func(d, a *float32, n int, b float32){vmathAddVSAVX512, vmathSubVSAVX512, vmathMulVSAVX512, vmathDivVSAVX512, vmathMaxVSAVX512, vmathMinVSAVX512, vmathSqDiffVSAVX512},
-	sv:       [vmathBinOps]func(d, b *float32, n int, a float32){vmathAddSVAVX512, vmathSubSVAVX512, vmathMulSVAVX512, vmathDivSVAVX512, vmathMaxSVAVX512, vmathMinSVAVX512, vmathSqDiffSVAVX512},
+	exp:         vmathExpAVX512,
+	log:         vmathLogAVX512,
+	sigmoid:     vmathSigmoidAVX512,
+	tanh:        vmathTanhAVX512,
+	softplus:    vmathSoftplusAVX512,
+	erf:         vmathErfAVX512,
+	elu:         vmathEluAVX512,
+	expSum:      vmathExpSumAVX512,
+	max:         vmathMaxAVX512,
+	softmaxRows: vmathSoftmaxRowsAVX512,
+	vv:          [vmathBinOps]func(d, a, b *float32, n int){vmathAddVVAVX512, vmathSubVVAVX512, vmathMulVVAVX512, vmathDivVVAVX512, vmathMaxVVAVX512, vmathMinVVAVX512, vmathSqDiffVVAVX512},
+	vs:          [vmathBinOps]func(d, a *float32, n int, b float32){vmathAddVSAVX512, vmathSubVSAVX512, vmathMulVSAVX512, vmathDivVSAVX512, vmathMaxVSAVX512, vmathMinVSAVX512, vmathSqDiffVSAVX512},
+	sv:          [vmathBinOps]func(d, b *float32, n int, a float32){vmathAddSVAVX512, vmathSubSVAVX512, vmathMulSVAVX512, vmathDivSVAVX512, vmathMaxSVAVX512, vmathMinSVAVX512, vmathSqDiffSVAVX512},
 }
 
 var vmathAsmAVX2 = vmathAsmSet{
-	exp:      vmathExpAVX2,
-	log:      vmathLogAVX2,
-	sigmoid:  vmathSigmoidAVX2,
-	tanh:     vmathTanhAVX2,
-	softplus: vmathSoftplusAVX2,
-	erf:      vmathErfAVX2,
-	elu:      vmathEluAVX2,
-	expSum:   vmathExpSumAVX2,
-	max:      vmathMaxAVX2,
-	vv:       [vmathBinOps]func(d, a, b *float32, n int){vmathAddVVAVX2, vmathSubVVAVX2, vmathMulVVAVX2, vmathDivVVAVX2, vmathMaxVVAVX2, vmathMinVVAVX2, vmathSqDiffVVAVX2},
-	vs:       [vmathBinOps]func(d, a *float32, n int, b float32){vmathAddVSAVX2, vmathSubVSAVX2, vmathMulVSAVX2, vmathDivVSAVX2, vmathMaxVSAVX2, vmathMinVSAVX2, vmathSqDiffVSAVX2},
-	sv:       [vmathBinOps]func(d, b *float32, n int, a float32){vmathAddSVAVX2, vmathSubSVAVX2, vmathMulSVAVX2, vmathDivSVAVX2, vmathMaxSVAVX2, vmathMinSVAVX2, vmathSqDiffSVAVX2},
+	exp:         vmathExpAVX2,
+	log:         vmathLogAVX2,
+	sigmoid:     vmathSigmoidAVX2,
+	tanh:        vmathTanhAVX2,
+	softplus:    vmathSoftplusAVX2,
+	erf:         vmathErfAVX2,
+	elu:         vmathEluAVX2,
+	expSum:      vmathExpSumAVX2,
+	max:         vmathMaxAVX2,
+	softmaxRows: vmathSoftmaxRowsAVX2,
+	vv:          [vmathBinOps]func(d, a, b *float32, n int){vmathAddVVAVX2, vmathSubVVAVX2, vmathMulVVAVX2, vmathDivVVAVX2, vmathMaxVVAVX2, vmathMinVVAVX2, vmathSqDiffVVAVX2},
+	vs:          [vmathBinOps]func(d, a *float32, n int, b float32){vmathAddVSAVX2, vmathSubVSAVX2, vmathMulVSAVX2, vmathDivVSAVX2, vmathMaxVSAVX2, vmathMinVSAVX2, vmathSqDiffVSAVX2},
+	sv:          [vmathBinOps]func(d, b *float32, n int, a float32){vmathAddSVAVX2, vmathSubSVAVX2, vmathMulSVAVX2, vmathDivSVAVX2, vmathMaxSVAVX2, vmathMinSVAVX2, vmathSqDiffSVAVX2},
 }

@@ -11,10 +11,12 @@ import (
 // (tensorflow/core/kernels/softmax_op_functor.h): each row is shifted by
 // its maximum before exponentiating, so large logits do not overflow. The
 // logits must have rank ≥ 1. Float32 rows run the vectorized passes of
-// vmath.go (vmathSoftmaxRow: the maximum, then exp(x - max) stored and
-// summed in one pass, then the product with 1/sum, as TensorFlow orders
-// them); float64 rows use the math package, with the sums in float64. A
-// row holding NaN, or whose maximum is ±Inf, gives NaN, as in TensorFlow.
+// vmath.go, in float32 as TensorFlow computes them: the maximum, then
+// exp(x - max) stored and summed in one pass, then the product with
+// 1/sum (vmathSoftmaxRowsGo; the assembly does a chunk of rows per call)
+// or, for LogSoftmax, (x - max) - log(sum) (vmathLogSoftmaxRow). Float64
+// rows use the math package, with the sums in float64. A row holding NaN,
+// or whose maximum is ±Inf, gives NaN, as in TensorFlow.
 
 func init() {
 	Default().Register(Spec{
@@ -64,17 +66,17 @@ func mathBuildSoftmax(log bool) BuildFunc {
 		switch dt {
 		case tensor.Float32, tensor.Half, tensor.BFloat16:
 			im := vmathF32
-			row := func(d, x []float32) { vmathSoftmaxRow(im, d, x) }
+			rows := im.softmaxRows
 			if log {
-				row = func(d, x []float32) { vmathLogSoftmaxRow(im, d, x) }
+				rows = mathRowsOf(func(d, x []float32) { vmathLogSoftmaxRow(im, d, x) })
 			}
-			return &mathSoftmaxKernel[float32]{op: n.Op, dt: dt, row: row, round: mathRounder(dt)}, nil
+			return &mathSoftmaxKernel[float32]{op: n.Op, dt: dt, rows: rows, round: mathRounder(dt)}, nil
 		case tensor.Float64:
-			row := mathSoftmaxRow[float64]
+			rows := mathRowsOf(mathSoftmaxRow[float64])
 			if log {
-				row = mathLogSoftmaxRow[float64]
+				rows = mathRowsOf(mathLogSoftmaxRow[float64])
 			}
-			return &mathSoftmaxKernel[float64]{op: n.Op, dt: dt, row: row}, nil
+			return &mathSoftmaxKernel[float64]{op: n.Op, dt: dt, rows: rows}, nil
 		}
 		return nil, mathUnsupported(n.Op, dt, mathFloatTypes)
 	}
@@ -83,8 +85,17 @@ func mathBuildSoftmax(log bool) BuildFunc {
 type mathSoftmaxKernel[T tensor.Float] struct {
 	op    string
 	dt    tensor.DType
-	row   func(d, x []T) // one row
+	rows  func(d, x []T, c int) // each row of c elements
 	round func([]float32)
+}
+
+// mathRowsOf applies a function of one row to each row of c elements.
+func mathRowsOf[T any](row func(d, x []T)) func(d, x []T, c int) {
+	return func(d, x []T, c int) {
+		for r := 0; r+c <= len(d); r += c {
+			row(d[r:r+c], x[r:r+c])
+		}
+	}
 }
 
 func (k *mathSoftmaxKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -106,9 +117,7 @@ func (k *mathSoftmaxKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 		return []*tensor.Tensor{out}, nil
 	}
 	ctx.Parallel(len(dst)/c, max(1, mathGrain/c), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			k.row(dst[r*c:(r+1)*c], src[r*c:(r+1)*c])
-		}
+		k.rows(dst[lo*c:hi*c], src[lo*c:hi*c], c)
 		if k.round != nil {
 			k.round(any(dst[lo*c : hi*c]).([]float32))
 		}

@@ -111,11 +111,23 @@ func vmathFMA(a, b, c float32) float32 {
 	return float32(s)
 }
 
+// vmathFMAFast is the common case of vmathFMA, small enough to inline:
+// a·b + c rounded to float64, then to float32, and whether that rounded
+// once (otherwise the caller calls vmathFMA).
+func vmathFMAFast(a, b, c float32) (float32, bool) {
+	s := float64(a)*float64(b) + float64(c)
+	return float32(s), math.Float64bits(s)<<36 != 0
+}
+
 // vmathPoly evaluates c[0] + c[1]·x + … by Horner's rule with FMA.
 func vmathPoly(c []float32, x float32) float32 {
 	p := c[len(c)-1]
 	for i := len(c) - 2; i >= 0; i-- {
-		p = vmathFMA(p, x, c[i])
+		q, ok := vmathFMAFast(p, x, c[i])
+		if !ok {
+			q = vmathFMA(p, x, c[i])
+		}
+		p = q
 	}
 	return p
 }
@@ -149,13 +161,24 @@ func vmathCopySign(y, x float32) float32 {
 // NaN) into x = n·ln2 + r: it returns expm1(r), with |r| ≤ ln(2)/2, and
 // n. The first step of the reduction is exact.
 func vmathReduce(x float32) (float32, int32) {
-	t := vmathFMA(x, vmathLog2E, vmathRound)
+	t, ok := vmathFMAFast(x, vmathLog2E, vmathRound)
+	if !ok {
+		t = vmathFMA(x, vmathLog2E, vmathRound)
+	}
 	n := t - vmathRound
 	ni := int32(math.Float32bits(t) - math.Float32bits(vmathRound))
-	r := vmathFMA(n, -vmathLn2Hi, x)
-	r = vmathFMA(n, -vmathLn2Lo, r)
+	r := vmathFMA(n, -vmathLn2Hi, x) // exact
+	if r2, ok := vmathFMAFast(n, -vmathLn2Lo, r); ok {
+		r = r2
+	} else {
+		r = vmathFMA(n, -vmathLn2Lo, r)
+	}
 	q := vmathPoly(vmathExpQ, r)
-	return vmathFMA(q, r*r, r), ni
+	p, ok := vmathFMAFast(q, r*r, r)
+	if !ok {
+		p = vmathFMA(q, r*r, r)
+	}
+	return p, ni
 }
 
 // vmathPow2 returns 2^n for -126 ≤ n ≤ 127 from its bit pattern.
@@ -398,14 +421,17 @@ func vmathSoftplusOne(x float32) float32 {
 	return mid
 }
 
-// vmathSoftmaxRow is Softmax over one row as TensorFlow computes it
-// (softmax_op_functor.h): exp(x - max) in float32, then a product with
-// the reciprocal of their sum. The maximum ignores NaN: a NaN anywhere
-// makes the sum, hence the whole row, NaN.
-func vmathSoftmaxRow(im *vmathImpl, d, x []float32) {
-	m := im.max(x)
-	sum := im.expSum(d, x, m)
-	im.bin[mathOpMul].vs(d, d, 1/sum)
+// vmathSoftmaxRowsGo is Softmax over each row of c elements as TensorFlow
+// computes it (softmax_op_functor.h): exp(x - max) in float32, then a
+// product with the reciprocal of their sum. The maximum ignores NaN: a
+// NaN anywhere makes the sum, hence the whole row, NaN.
+func vmathSoftmaxRowsGo(d, s []float32, c int) {
+	for r := 0; r+c <= len(d); r += c {
+		row, x := d[r:r+c], s[r:r+c]
+		m := vmathMaxGo(x)
+		sum := vmathExpSumGo(row, x, m)
+		mathArithVS(mathOpMul, row, row, 1/sum)
+	}
 }
 
 // vmathLogSoftmaxRow is LogSoftmax over one row as TensorFlow computes
@@ -429,6 +455,9 @@ type vmathImpl struct {
 	elu    func(d, s []float32, a, b float32)
 	expSum func(d, s []float32, shift float32) float32
 	max    func(s []float32) float32
+	// softmaxRows is vmathSoftmaxRow on each row of c ≥ 1 elements of d
+	// (len(d) a multiple of c).
+	softmaxRows func(d, s []float32, c int)
 	// bin are the loops of the binary ops, indexed by mathArithOp.
 	bin [vmathBinOps]mathBinLoops[float32, float32]
 }
@@ -439,7 +468,8 @@ const vmathBinOps = int(mathOpSqDiff) + 1
 
 var vmathGo = &vmathImpl{
 	name: "go", exp: vmathExpGo, log: vmathLogGo, sigmoid: vmathSigmoidGo, tanh: vmathTanhGo, erf: vmathErfGo,
-	softplus: vmathSoftplusGo, elu: vmathEluGo, expSum: vmathExpSumGo, max: vmathMaxGo, bin: vmathGoBin(),
+	softplus: vmathSoftplusGo, elu: vmathEluGo, expSum: vmathExpSumGo, max: vmathMaxGo,
+	softmaxRows: vmathSoftmaxRowsGo, bin: vmathGoBin(),
 }
 
 func vmathGoBin() (bin [vmathBinOps]mathBinLoops[float32, float32]) {

@@ -24,6 +24,8 @@ func TestVmathGuardPages(t *testing.T) {
 			for _, kc := range vmathKernelCases {
 				kc.run(im, d, s)
 			}
+			im.softmaxRows(d, s, 1)
+			im.softmaxRows(d, s, n)
 			for op := 0; op < vmathBinOps; op++ {
 				for _, bc := range vmathBinCases {
 					bc.run(im.bin[op], d, s, b)

@@ -595,88 +595,197 @@ func (g *vgen) reduceSum(lo, hi string) {
 	g.emit("VADDSS X1, X0, X0")
 }
 
+// expSumCode returns the instructions of vmathExpSum for one block of 16
+// (two halves on AVX2) and for the masked tail block: x = exp(x - sh),
+// added to acc0 (and acc1). The caller loads and stores x.
+type vgenExpSum struct {
+	acc0, acc1, sh, x, m0, m1  string
+	full0, full1, tail0, tail1 string
+}
+
+func (g *vgen) expSumRegs() *vgenExpSum {
+	e := &vgenExpSum{acc0: g.alloc(), acc1: g.alloc(), sh: g.alloc(), x: g.alloc()} // acc0 is Z0/Y0: reductions work there
+	if !g.z {
+		e.m0, e.m1 = g.alloc(), g.alloc()
+	}
+	half := func(acc, m string) string {
+		return g.capture(func() {
+			g.sub(e.x, e.x, e.sh)
+			t := g.alloc()
+			g.exp(t, e.x, true)
+			g.mov(e.x, t)
+			g.release(t)
+			switch {
+			case m == "":
+				g.add(acc, acc, e.x)
+			case g.z:
+				g.op("VADDPS", e.x, acc, m, acc)
+			default:
+				g.and(e.x, e.x, m)
+				g.add(acc, acc, e.x)
+			}
+		})
+	}
+	e.full0, e.full1 = half(e.acc0, ""), half(e.acc1, "")
+	if g.z {
+		e.tail0 = half(e.acc0, "K1")
+	} else {
+		e.tail0, e.tail1 = half(e.acc0, e.m0), half(e.acc1, e.m1)
+	}
+	return e
+}
+
+func (g *vgen) label(l string) { fmt.Fprintf(&g.file, "%s:\n", l) }
+
+// expSumPass emits d[i] = exp(s[i] - sh) for cnt elements from src to
+// dst (all three registers advance) and leaves their sum in X0, added in
+// vmathExpSumGo's order.
+func (g *vgen) expSumPass(e *vgenExpSum, p, src, dst, cnt string) {
+	g.emit("VXORPS %s, %s, %s", e.acc0, e.acc0, e.acc0)
+	g.emit("VXORPS %s, %s, %s", e.acc1, e.acc1, e.acc1)
+	g.label(p + "loop")
+	g.emit("CMPQ %s, $16", cnt)
+	g.emit("JL %stail", p)
+	g.load(e.x, "("+src+")", "")
+	g.file.WriteString(e.full0)
+	g.store(e.x, "("+dst+")", "")
+	if !g.z {
+		g.load(e.x, "32("+src+")", "")
+		g.file.WriteString(e.full1)
+		g.store(e.x, "32("+dst+")", "")
+	}
+	g.emit("ADDQ $64, %s", src)
+	g.emit("ADDQ $64, %s", dst)
+	g.emit("SUBQ $16, %s", cnt)
+	g.emit("JMP %sloop", p)
+	g.label(p + "tail")
+	g.emit("TESTQ %s, %s", cnt, cnt)
+	g.emit("JEQ %ssum", p)
+	if g.z {
+		g.emit("MOVL $1, AX")
+		g.emit("SHLL %s, AX", vgenCL(cnt))
+		g.emit("DECL AX")
+		g.emit("KMOVW AX, K1")
+		g.load(e.x, "("+src+")", "K1")
+		g.file.WriteString(e.tail0)
+		g.store(e.x, "("+dst+")", "K1")
+	} else {
+		g.emit("LEAQ vmath_tailmask<>(SB), AX")
+		g.emit("SHLQ $2, %s", cnt)
+		g.emit("SUBQ %s, AX", cnt)
+		g.emit("VMOVUPS 64(AX), %s", e.m0)
+		g.emit("VMOVUPS 96(AX), %s", e.m1)
+		g.load(e.x, "("+src+")", e.m0)
+		g.file.WriteString(e.tail0)
+		g.store(e.x, "("+dst+")", e.m0)
+		g.load(e.x, "32("+src+")", e.m1)
+		g.file.WriteString(e.tail1)
+		g.store(e.x, "32("+dst+")", e.m1)
+	}
+	g.label(p + "sum")
+	g.reduceSum(e.acc0, e.acc1)
+}
+
+// vgenCL checks that a shift count is in CX, which SHL requires.
+func vgenCL(r string) string {
+	if r != "CX" {
+		panic("vmath gen: shift count must be in CX, not " + r)
+	}
+	return "CX"
+}
+
+// maxPass emits the largest of cnt ≥ 1 elements from src (both advance),
+// NaN ignored, into X0.
+func (g *vgen) maxPass(p, src, cnt, acc, x, ninf, m string) {
+	w := g.width()
+	g.mov(acc, ninf)
+	g.label(p + "loop")
+	g.emit("CMPQ %s, $%d", cnt, w)
+	g.emit("JL %stail", p)
+	g.load(x, "("+src+")", "")
+	g.maxps(acc, x, acc)
+	g.emit("ADDQ $%d, %s", 4*w, src)
+	g.emit("SUBQ $%d, %s", w, cnt)
+	g.emit("JMP %sloop", p)
+	g.label(p + "tail")
+	g.emit("TESTQ %s, %s", cnt, cnt)
+	g.emit("JEQ %sreduce", p)
+	if g.z {
+		g.emit("MOVL $1, AX")
+		g.emit("SHLL %s, AX", vgenCL(cnt))
+		g.emit("DECL AX")
+		g.emit("KMOVW AX, K1")
+		g.mov(x, ninf)
+		g.op("VMOVUPS", "("+src+")", "K1", x)
+	} else {
+		g.emit("LEAQ vmath_tailmask<>(SB), AX")
+		g.emit("SHLQ $2, %s", cnt)
+		g.emit("SUBQ %s, AX", cnt)
+		g.emit("VMOVUPS 64(AX), %s", m)
+		g.load(x, "("+src+")", m)
+		g.sel(x, m, x, ninf)
+	}
+	g.maxps(acc, x, acc)
+	g.label(p + "reduce")
+	if g.z {
+		g.emit("VEXTRACTF64X4 $1, %s, Y1", acc)
+		g.emit("VMAXPS Y1, Y%s, Y0", acc[1:])
+	}
+	g.emit("VEXTRACTF128 $1, Y0, X1")
+	g.emit("VMAXPS X1, X0, X0")
+	g.emit("VMOVHLPS X0, X0, X1")
+	g.emit("VMAXPS X1, X0, X0")
+	g.emit("VMOVSHDUP X0, X1")
+	g.emit("VMAXSS X1, X0, X0")
+}
+
+// scalePass emits d[i] *= v (v broadcast) for cnt elements at dst (both
+// advance), as mathArithVS's Mul.
+func (g *vgen) scalePass(p, dst, cnt, v, x, m string) {
+	w := g.width()
+	g.label(p + "loop")
+	g.emit("CMPQ %s, $%d", cnt, w)
+	g.emit("JL %stail", p)
+	g.load(x, "("+dst+")", "")
+	g.mul(x, x, v)
+	g.store(x, "("+dst+")", "")
+	g.emit("ADDQ $%d, %s", 4*w, dst)
+	g.emit("SUBQ $%d, %s", w, cnt)
+	g.emit("JMP %sloop", p)
+	g.label(p + "tail")
+	g.emit("TESTQ %s, %s", cnt, cnt)
+	g.emit("JEQ %sdone", p)
+	mk := m
+	if g.z {
+		g.emit("MOVL $1, AX")
+		g.emit("SHLL %s, AX", vgenCL(cnt))
+		g.emit("DECL AX")
+		g.emit("KMOVW AX, K1")
+		mk = "K1"
+	} else {
+		g.emit("LEAQ vmath_tailmask<>(SB), AX")
+		g.emit("SHLQ $2, %s", cnt)
+		g.emit("SUBQ %s, AX", cnt)
+		g.emit("VMOVUPS 64(AX), %s", m)
+	}
+	g.load(x, "("+dst+")", mk)
+	g.mul(x, x, v)
+	g.store(x, "("+dst+")", mk)
+	g.label(p + "done")
+}
+
 // expSum writes vmathExpSum: d[i] = exp(s[i] - shift), returning the sum
 // in the lane order of vmathExpSumGo. Blocks of 16: one zmm, or two ymm
 // halves with an accumulator each.
 func (g *vgen) expSum(name string, z bool) {
 	g.begin(name, "$0-36", z)
-	acc0 := g.alloc() // Z0/Y0 (the reduction works in place)
-	acc1 := g.alloc()
-	sh := g.alloc()
-	x := g.alloc()
-	var m0, m1 string
-	if !z {
-		m0, m1 = g.alloc(), g.alloc()
-	}
-	half := func(acc, m string) string {
-		return g.capture(func() {
-			g.sub(x, x, sh)
-			e := g.alloc()
-			g.exp(e, x, true)
-			g.mov(x, e)
-			g.release(e)
-			switch {
-			case m == "":
-				g.add(acc, acc, x)
-			case z:
-				g.op("VADDPS", x, acc, m, acc)
-			default:
-				g.and(x, x, m)
-				g.add(acc, acc, x)
-			}
-		})
-	}
-	full0, full1 := half(acc0, ""), half(acc1, "")
-	tail0, tail1 := "", ""
-	if z {
-		tail0 = half(acc0, "K1")
-	} else {
-		tail0, tail1 = half(acc0, m0), half(acc1, m1)
-	}
+	e := g.expSumRegs()
 	g.emit("MOVQ d+0(FP), DI")
 	g.emit("MOVQ s+8(FP), SI")
 	g.emit("MOVQ n+16(FP), CX")
-	g.emit("VBROADCASTSS shift+24(FP), %s", sh)
-	g.emit("VXORPS %s, %s, %s", acc0, acc0, acc0)
-	g.emit("VXORPS %s, %s, %s", acc1, acc1, acc1)
+	g.emit("VBROADCASTSS shift+24(FP), %s", e.sh)
 	g.file.WriteString(g.pro.String())
-	fmt.Fprintf(&g.file, "loop:\n")
-	g.emit("CMPQ CX, $16")
-	g.emit("JL tail")
-	g.load(x, "(SI)", "")
-	g.file.WriteString(full0)
-	g.store(x, "(DI)", "")
-	if !z {
-		g.load(x, "32(SI)", "")
-		g.file.WriteString(full1)
-		g.store(x, "32(DI)", "")
-	}
-	g.emit("ADDQ $64, SI")
-	g.emit("ADDQ $64, DI")
-	g.emit("SUBQ $16, CX")
-	g.emit("JMP loop")
-	fmt.Fprintf(&g.file, "tail:\n")
-	g.emit("TESTQ CX, CX")
-	g.emit("JEQ sum")
-	if z {
-		g.tailMask("K1")
-		g.load(x, "(SI)", "K1")
-		g.file.WriteString(tail0)
-		g.store(x, "(DI)", "K1")
-	} else {
-		g.emit("LEAQ vmath_tailmask<>(SB), AX")
-		g.emit("NEGQ CX")
-		g.emit("VMOVUPS 64(AX)(CX*4), %s", m0)
-		g.emit("VMOVUPS 96(AX)(CX*4), %s", m1)
-		g.load(x, "(SI)", m0)
-		g.file.WriteString(tail0)
-		g.store(x, "(DI)", m0)
-		g.load(x, "32(SI)", m1)
-		g.file.WriteString(tail1)
-		g.store(x, "32(DI)", m1)
-	}
-	fmt.Fprintf(&g.file, "sum:\n")
-	g.reduceSum(acc0, acc1)
+	g.expSumPass(e, "e", "SI", "DI", "CX")
 	g.emit("VMOVSS X0, ret+32(FP)")
 	g.emit("VZEROUPPER")
 	g.emit("RET")
@@ -688,46 +797,58 @@ func (g *vgen) rowMax(name string, z bool) {
 	g.begin(name, "$0-20", z)
 	acc := g.alloc()
 	x := g.alloc()
+	var m string
+	if !z {
+		m = g.alloc()
+	}
 	ninf := g.kri(0xff800000)
 	g.emit("MOVQ s+0(FP), SI")
 	g.emit("MOVQ n+8(FP), CX")
 	g.file.WriteString(g.pro.String())
-	g.mov(acc, ninf)
-	w := g.width()
-	fmt.Fprintf(&g.file, "loop:\n")
-	g.emit("CMPQ CX, $%d", w)
-	g.emit("JL tail")
-	g.load(x, "(SI)", "")
-	g.maxps(acc, x, acc)
-	g.emit("ADDQ $%d, SI", 4*w)
-	g.emit("SUBQ $%d, CX", w)
-	g.emit("JMP loop")
-	fmt.Fprintf(&g.file, "tail:\n")
-	g.emit("TESTQ CX, CX")
-	g.emit("JEQ reduce")
-	if z {
-		g.tailMask("K1")
-		g.mov(x, ninf)
-		g.op("VMOVUPS", "(SI)", "K1", x)
-	} else {
-		m := g.alloc()
-		g.tailMask(m)
-		g.load(x, "(SI)", m)
-		g.sel(x, m, x, ninf)
-	}
-	g.maxps(acc, x, acc)
-	fmt.Fprintf(&g.file, "reduce:\n")
-	if z {
-		g.emit("VEXTRACTF64X4 $1, %s, Y1", acc)
-		g.emit("VMAXPS Y1, Y%s, Y0", acc[1:])
-	}
-	g.emit("VEXTRACTF128 $1, Y0, X1")
-	g.emit("VMAXPS X1, X0, X0")
-	g.emit("VMOVHLPS X0, X0, X1")
-	g.emit("VMAXPS X1, X0, X0")
-	g.emit("VMOVSHDUP X0, X1")
-	g.emit("VMAXSS X1, X0, X0")
+	g.maxPass("m", "SI", "CX", acc, x, ninf, m)
 	g.emit("VMOVSS X0, ret+16(FP)")
+	g.emit("VZEROUPPER")
+	g.emit("RET")
+}
+
+// softmaxRows writes vmathSoftmaxRows: vmathSoftmaxRow on each of rows
+// rows of c ≥ 1 elements, in one call (short rows would otherwise cost
+// more in calls than in arithmetic).
+func (g *vgen) softmaxRows(name string, z bool) {
+	g.begin(name, "$0-32", z)
+	e := g.expSumRegs()
+	var m string
+	if !z {
+		m = g.alloc()
+	}
+	ninf := g.kri(0xff800000)
+	one := g.kr(1)
+	g.emit("MOVQ d+0(FP), DI")
+	g.emit("MOVQ s+8(FP), SI")
+	g.emit("MOVQ rows+16(FP), R8")
+	g.emit("MOVQ c+24(FP), R9")
+	g.file.WriteString(g.pro.String())
+	g.label("row")
+	g.emit("TESTQ R8, R8")
+	g.emit("JEQ done")
+	g.emit("MOVQ SI, R10")
+	g.emit("MOVQ R9, CX")
+	g.maxPass("max", "R10", "CX", e.acc0, e.x, ninf, m)
+	g.emit("VBROADCASTSS X0, %s", e.sh)
+	g.emit("MOVQ SI, R10")
+	g.emit("MOVQ DI, R11")
+	g.emit("MOVQ R9, CX")
+	g.expSumPass(e, "exp", "R10", "R11", "CX")
+	g.emit("VDIVSS X0, X%s, X0", one[1:]) // 1/sum
+	g.emit("VBROADCASTSS X0, %s", e.sh)
+	g.emit("MOVQ DI, R11")
+	g.emit("MOVQ R9, CX")
+	g.scalePass("scale", "R11", "CX", e.sh, e.x, m)
+	g.emit("LEAQ (SI)(R9*4), SI")
+	g.emit("LEAQ (DI)(R9*4), DI")
+	g.emit("DECQ R8")
+	g.emit("JMP row")
+	g.label("done")
 	g.emit("VZEROUPPER")
 	g.emit("RET")
 }
@@ -908,6 +1029,8 @@ func vmathGenerate() (asm, decls string) {
 		g.expSum("vmathExpSum"+isa.suffix, isa.z)
 		vgenSigs["vmathMax"] = "vmathMax(s *float32, n int) float32"
 		g.rowMax("vmathMax"+isa.suffix, isa.z)
+		vgenSigs["vmathSoftmaxRows"] = "vmathSoftmaxRows(d, s *float32, rows, c int)"
+		g.softmaxRows("vmathSoftmaxRows"+isa.suffix, isa.z)
 		for _, op := range vgenBinOps {
 			for _, form := range []string{"VV", "VS", "SV"} {
 				g.binary(op.name, form, isa.z, isa.suffix, op.emit)
@@ -958,7 +1081,7 @@ func (g *vgen) decls() string {
 	}
 	for _, isa := range []string{"AVX512", "AVX2"} {
 		fmt.Fprintf(&b, "\nvar vmathAsm%s = vmathAsmSet{\n", isa)
-		for _, f := range []string{"Exp", "Log", "Sigmoid", "Tanh", "Softplus", "Erf", "Elu", "ExpSum", "Max"} {
+		for _, f := range []string{"Exp", "Log", "Sigmoid", "Tanh", "Softplus", "Erf", "Elu", "ExpSum", "Max", "SoftmaxRows"} {
 			fmt.Fprintf(&b, "\t%s: vmath%s%s,\n", strings.ToLower(f[:1])+f[1:], f, isa)
 		}
 		for _, form := range []string{"VV", "VS", "SV"} {

@@ -567,3 +567,32 @@ func TestVmathAct(t *testing.T) {
 		t.Error("relu: want no loop")
 	}
 }
+
+// TestVmathSoftmaxRows compares the softmax row kernels with the
+// reference loop on rows of every tail length, logits with NaN and
+// infinities among them.
+func TestVmathSoftmaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, c := range []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1000} {
+		for _, rows := range []int{1, 2, 5} {
+			s := vmathInputs(r, rows*c)
+			if r.IntN(2) == 0 { // mostly ordinary logits
+				for i := range s {
+					s[i] = float32(r.NormFloat64() * 10)
+				}
+				s[r.IntN(len(s))] = vmathSpecials[r.IntN(len(vmathSpecials))]
+			}
+			want := make([]float32, len(s))
+			vmathSoftmaxRowsGo(want, s, c)
+			for _, im := range vmathImpls() {
+				got := make([]float32, len(s))
+				im.softmaxRows(got, s, c)
+				for i := range got {
+					if !vmathSame(got[i], want[i]) {
+						t.Fatalf("%s c=%d rows=%d: [%d] (x %g): got %g, want %g", im.name, c, rows, i, s[i], got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
