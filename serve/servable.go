@@ -26,11 +26,13 @@ type Servable interface {
 type Loader func(path, name string) (Servable, error)
 
 // TFDLoader returns the default loader: tfd.Load with the given number of
-// workers per run (0: tfd's default), wrapped so that feeds whose shapes
-// the graph's placeholders reject still run, as they do in TensorFlow.
-func TFDLoader(workers int) Loader {
+// workers per run (0: tfd's default) and any further load options (limits,
+// fusion), wrapped so that feeds whose shapes the graph's placeholders
+// reject still run, as they do in TensorFlow.
+func TFDLoader(workers int, opts ...tfd.Option) Loader {
 	return func(path, name string) (Servable, error) {
-		m, err := tfd.Load(modelPath(path), tfd.WithName(name), tfd.WithWorkers(workers))
+		all := append([]tfd.Option{tfd.WithName(name), tfd.WithWorkers(workers)}, opts...)
+		m, err := tfd.Load(modelPath(path), all...)
 		if err != nil {
 			return nil, err
 		}

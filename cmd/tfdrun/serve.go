@@ -31,6 +31,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		port, workers, maxBatch, maxEnqueued, threads       int
 		timeoutUS, restTimeoutMS, pollSecs, profileRuns     int
 		maxBody                                             int64
+		maxRun                                              memByteFlag
 		batching, padVar, pprofOn, cors                     bool
 		drain                                               time.Duration
 	)
@@ -45,6 +46,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&port, "port", 8501, "REST API port (0: any free port)")
 	fs.IntVar(&port, "rest_api_port", 8501, "alias of --port")
 	fs.IntVar(&workers, "workers", 0, "goroutines per model run (0: the number of CPUs)")
+	fs.Var(&maxRun, "max-run-bytes", "bound on the bytes one run's tensors hold at once, e.g. 512MiB (default 4GiB; -1: none); a request over it gets 400")
 	fs.BoolVar(&batching, "batching", false, "merge concurrent requests into batches")
 	fs.BoolVar(&batching, "enable_batching", false, "alias of --batching")
 	fs.StringVar(&batchFile, "batching_parameters_file", "", "TF Serving batching parameters file (text BatchingParameters); implies --batching")
@@ -149,8 +151,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if restTimeoutMS <= 0 {
 		opts.RequestTimeout = -1
 	}
+	var loadOpts []tfd.Option
+	if maxRun != 0 {
+		loadOpts = append(loadOpts, tfd.Options{Limits: tfd.Limits{MaxRunBytes: int64(maxRun)}})
+	}
+	opts.Loader = serve.TFDLoader(workers, loadOpts...)
 	if len(members) > 0 {
-		plain := serve.TFDLoader(workers)
+		plain := opts.Loader
 		opts.Loader = func(path, name string) (serve.Servable, error) {
 			paths, ok := members[name]
 			if !ok {
@@ -158,7 +165,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			var ms []*tfd.Model
 			for i, p := range paths {
-				m, err := tfd.Load(p, tfd.WithName(fmt.Sprintf("%s[%d]", name, i)), tfd.WithWorkers(workers))
+				all := append([]tfd.Option{tfd.WithName(fmt.Sprintf("%s[%d]", name, i)), tfd.WithWorkers(workers)}, loadOpts...)
+				m, err := tfd.Load(p, all...)
 				if err != nil {
 					return nil, err
 				}

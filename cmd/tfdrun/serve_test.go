@@ -237,3 +237,25 @@ func TestServeEnsemble(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestServeMaxRunBytes: --max-run-bytes reaches the served models, so a
+// request whose run would hold more than the budget gets 400 naming the
+// node, while a request within it is answered.
+func TestServeMaxRunBytes(t *testing.T) {
+	// The budget counts the tensors a run makes (the feeds are the
+	// caller's): 64 rows make 64×100 logits and as many probabilities
+	// (51 KB), one row 800 bytes.
+	url, stop, _ := serveStart(t, "--model", "mlp="+testdata("mlp.pb"), "--workers", "1", "--max-run-bytes", "16KiB")
+	row := "[" + strings.Repeat("0.01, ", 783) + "0.01]"
+	if code, body := servePost(t, url+"/v1/models/mlp:predict", `{"instances": [`+row+`]}`); code != http.StatusOK {
+		t.Fatalf("one row: %d %.300s", code, body)
+	}
+	rows := strings.Repeat(row+", ", 63) + row
+	code, body := servePost(t, url+"/v1/models/mlp:predict", `{"instances": [`+rows+`]}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "node ") || !strings.Contains(body, "bytes") {
+		t.Fatalf("64 rows over a 16 KiB budget: %d %.300s, want 400 naming the node and the bytes", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
