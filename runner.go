@@ -15,8 +15,10 @@ import (
 // (tensors whose lifetimes do not overlap share memory), and outputs are
 // either returned as views valid until the next run or written into
 // tensors the caller provides. Once a feed shape has been run twice, runs
-// with that shape allocate nothing of the Runner's own (kernels may still
-// make small allocations of theirs).
+// with that shape allocate nothing for kernels that keep their per-call
+// state in ops.Slots (all those of the README graph and the CNN:
+// TestRunnerSteadyRunsAllocateNothing); other kernels may still make small
+// allocations of theirs.
 //
 // A Runner with more than one worker keeps that many goroutines minus one
 // between runs: Close it when done. A Runner is not safe for concurrent

@@ -414,6 +414,24 @@ func arrVector(op, what string, t *tensor.Tensor, scalarOK bool) ([]int64, error
 	return arrInts(op, what, t)
 }
 
+// arrVectorTo is arrVector reading int32 values into *buf (grown as
+// needed) rather than a new slice. int64 values are returned in place:
+// the result must not be written.
+func arrVectorTo(buf *[]int64, op, what string, t *tensor.Tensor, scalarOK bool) ([]int64, error) {
+	if t.Rank() != 1 && !(scalarOK && t.Rank() == 0) {
+		return nil, fmt.Errorf("%w: op %s: %s must be a vector, got shape %v", ErrShape, op, what, t.Shape())
+	}
+	if v, ok := t.Data().([]int32); ok {
+		out := (*buf)[:0]
+		for _, x := range v {
+			out = append(out, int64(x))
+		}
+		*buf = out
+		return out, nil
+	}
+	return arrInts(op, what, t)
+}
+
 // arrScalar reads a scalar (or one-element) int32/int64 tensor.
 func arrScalar(op, what string, t *tensor.Tensor) (int64, error) {
 	if t.Len() != 1 {
@@ -462,6 +480,16 @@ func arrDimInt(op, what string, v int64) (int, error) {
 // arrView returns t viewed as shape, as a new tensor sharing t's storage.
 func arrView(op string, t *tensor.Tensor, shape tensor.Shape) (*tensor.Tensor, error) {
 	v, err := t.View(shape)
+	if err != nil {
+		return nil, fmt.Errorf("%w: op %s: %v", ErrShape, op, err)
+	}
+	return v, nil
+}
+
+// arrCtxView is arrView through ctx.View (a header the node keeps, for
+// pooled t).
+func arrCtxView(ctx *Ctx, op string, t *tensor.Tensor, shape tensor.Shape) (*tensor.Tensor, error) {
+	v, err := ctx.View(t, shape)
 	if err != nil {
 		return nil, fmt.Errorf("%w: op %s: %v", ErrShape, op, err)
 	}

@@ -202,7 +202,8 @@ func (kn *nnFusedBatchNorm) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor
 	if kn.op == "FusedBatchNorm" {
 		u = kn.dt
 	}
-	outs := make([]*tensor.Tensor, 0, nnBatchNormOutputs(kn.op))
+	var outBuf [6]*tensor.Tensor
+	outs := outBuf[:0:min(nnBatchNormOutputs(kn.op), len(outBuf))]
 	fail := func(err error) ([]*tensor.Tensor, error) {
 		for _, t := range outs {
 			t.Release()
@@ -239,38 +240,48 @@ func (kn *nnFusedBatchNorm) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor
 		outs = append(outs, t)
 	}
 	if empty {
-		return outs, nil
+		return ctx.Out(outs...), nil
 	}
 	factor, release := nnScratch[float32](ctx, c)
-	defer release()
+	defer release.Release()
 	for i := range factor {
 		s := float32(math.Sqrt(float64(variance[i] + kn.eps)))
 		factor[i] = 1 / s * scale[i]
 	}
-	xd, yd := tensor.As[float32](x), tensor.As[float32](y)
+	j := nnBatchNormJob{xd: tensor.As[float32](x), yd: tensor.As[float32](y), mean: mean, factor: factor, offset: offset, c: c}
 	if kn.channelsLast {
-		rows := len(xd) / c
-		ctx.Parallel(rows, max(1, nnGemmGrain/c), func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				xr, yr := xd[r*c:][:c], yd[r*c:][:c]
-				for i, v := range xr {
-					yr[i] = (v-mean[i])*factor[i] + offset[i]
-				}
-			}
-		})
+		ParallelJob(ctx, len(j.xd)/c, max(1, nnGemmGrain/c), j)
 	} else {
-		inner := nnProd(xs[2:])
-		planes := xs[0] * c
-		ctx.Parallel(planes, max(1, nnGemmGrain/max(1, inner)), func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				ch := p % c
-				m, f, o := mean[ch], factor[ch], offset[ch]
-				xr, yr := xd[p*inner:][:inner], yd[p*inner:][:inner]
-				for i, v := range xr {
-					yr[i] = (v-m)*f + o
-				}
-			}
-		})
+		j.inner = nnProd(xs[2:])
+		ParallelJob(ctx, xs[0]*c, max(1, nnGemmGrain/max(1, j.inner)), j)
 	}
-	return outs, nil
+	return ctx.Out(outs...), nil
+}
+
+// nnBatchNormJob normalizes rows [lo, hi) of c channels (channels last,
+// inner 0) or planes [lo, hi) of inner elements (channels first).
+type nnBatchNormJob struct {
+	xd, yd, mean, factor, offset []float32
+	c, inner                     int
+}
+
+func (j *nnBatchNormJob) Chunk(lo, hi int) {
+	xd, yd, mean, factor, offset, c := j.xd, j.yd, j.mean, j.factor, j.offset, j.c
+	if inner := j.inner; inner == 0 {
+		for r := lo; r < hi; r++ {
+			xr, yr := xd[r*c:][:c], yd[r*c:][:c]
+			for i, v := range xr {
+				yr[i] = (v-mean[i])*factor[i] + offset[i]
+			}
+		}
+	} else {
+		for p := lo; p < hi; p++ {
+			ch := p % c
+			m, f, o := mean[ch], factor[ch], offset[ch]
+			xr, yr := xd[p*inner:][:inner], yd[p*inner:][:inner]
+			for i, v := range xr {
+				yr[i] = (v-m)*f + o
+			}
+		}
+	}
 }

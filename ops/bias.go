@@ -102,7 +102,8 @@ func mathNewBiasAdd[T tensor.Number](op string, dt tensor.DType, nchw bool) Kern
 }
 
 func (k *mathBiasAddKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	d, err := mathInputs[T](k.op, in, 2)
+	var buf [2][]T
+	d, err := mathInputsTo(buf[:], k.op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -128,25 +129,38 @@ func (k *mathBiasAddKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 	}
 	dst := tensor.As[T](out)
 	if len(dst) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	if cdim == len(vs)-1 {
 		// Rows of c elements, each plus the whole bias.
 		mathRowsApply(ctx, &k.lp, dst, v, bias, c, false)
 		if k.round != nil {
-			ctx.Parallel(len(dst), mathGrain, func(lo, hi int) { k.roundRange(dst[lo:hi]) })
+			ParallelJob(ctx, len(dst), mathGrain, mathBiasJob[T]{k: k, dst: dst, inner: 1})
 		}
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	// NCHW: blocks of `inner` elements, block b taking bias[b % c].
 	inner := len(dst) / (vs[0] * c)
-	ctx.Parallel(len(dst)/inner, max(1, mathGrain/inner), func(lo, hi int) {
+	ParallelJob(ctx, len(dst)/inner, max(1, mathGrain/inner), mathBiasJob[T]{k: k, dst: dst, v: v, bias: bias, c: c, inner: inner})
+	return ctx.Out(out), nil
+}
+
+// mathBiasJob adds bias[b % c] to blocks b in [lo, hi) of inner elements
+// (NCHW), or with v nil only rounds them.
+type mathBiasJob[T tensor.Number] struct {
+	k            *mathBiasAddKernel[T]
+	dst, v, bias []T
+	c, inner     int
+}
+
+func (j *mathBiasJob[T]) Chunk(lo, hi int) {
+	dst, v, inner := j.dst, j.v, j.inner
+	if v != nil {
 		for b := lo; b < hi; b++ {
-			k.lp.vs(dst[b*inner:(b+1)*inner], v[b*inner:(b+1)*inner], bias[b%c])
+			j.k.lp.vs(dst[b*inner:(b+1)*inner], v[b*inner:(b+1)*inner], j.bias[b%j.c])
 		}
-		k.roundRange(dst[lo*inner : hi*inner])
-	})
-	return []*tensor.Tensor{out}, nil
+	}
+	j.k.roundRange(dst[lo*inner : hi*inner])
 }
 
 func (k *mathBiasAddKernel[T]) roundRange(d []T) {

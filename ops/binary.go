@@ -182,7 +182,15 @@ func mathInputs[T tensor.Elem](op string, in []*tensor.Tensor, k int) ([][]T, er
 	if len(in) != k {
 		return nil, fmt.Errorf("%w: op %s: expected %d inputs, got %d", ErrShape, op, k, len(in))
 	}
-	out := make([][]T, k)
+	return mathInputsTo(make([][]T, k), op, in)
+}
+
+// mathInputsTo is mathInputs into out, which holds one slot per input:
+// with out an array of the caller's, it allocates nothing.
+func mathInputsTo[T tensor.Elem](out [][]T, op string, in []*tensor.Tensor) ([][]T, error) {
+	if len(in) != len(out) {
+		return nil, fmt.Errorf("%w: op %s: expected %d inputs, got %d", ErrShape, op, len(out), len(in))
+	}
 	for i, t := range in {
 		s, ok := t.Data().([]T)
 		if !ok {
@@ -194,19 +202,20 @@ func mathInputs[T tensor.Elem](op string, in []*tensor.Tensor, k int) ([][]T, er
 }
 
 func (k *mathBinKernel[T, R]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	d, err := mathInputs[T](k.op, in, 2)
+	var buf [2][]T
+	d, err := mathInputsTo(buf[:], k.op, in)
 	if err != nil {
 		return nil, err
 	}
-	bc, err := mathNewBcast(k.op, in[0].Shape(), in[1].Shape())
-	if err != nil {
+	bc := Keep[mathBcast](ctx)
+	if err := bc.init(k.op, in[0].Shape(), in[1].Shape()); err != nil {
 		if k.onMismatch != nil {
 			out, aerr := ctx.Alloc(k.outDT, tensor.Shape{})
 			if aerr != nil {
 				return nil, aerr
 			}
 			tensor.As[R](out)[0] = *k.onMismatch
-			return []*tensor.Tensor{out}, nil
+			return ctx.Out(out), nil
 		}
 		return nil, err
 	}
@@ -224,7 +233,7 @@ func (k *mathBinKernel[T, R]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tens
 	if k.round != nil {
 		k.round(any(dst).([]float32))
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
 }
 
 // mathArithOp selects one of the cheap arithmetic loops.

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tfdgo/tfd/tensor"
@@ -32,6 +33,16 @@ type mathBcast struct {
 // mathNewBcast broadcasts the shapes as TensorFlow's BCast does: aligned
 // from the right, each dimension equal or 1.
 func mathNewBcast(op string, shapes ...tensor.Shape) (*mathBcast, error) {
+	bc := &mathBcast{}
+	if err := bc.init(op, shapes...); err != nil {
+		return nil, err
+	}
+	return bc, nil
+}
+
+// init sets bc to the broadcast of shapes (as mathNewBcast), reusing the
+// storage of its slices.
+func (bc *mathBcast) init(op string, shapes ...tensor.Shape) error {
 	r := 0
 	for _, s := range shapes {
 		r = max(r, len(s))
@@ -42,7 +53,7 @@ func mathNewBcast(op string, shapes ...tensor.Shape) (*mathBcast, error) {
 		}
 		return 1
 	}
-	out := make(tensor.Shape, r)
+	out := slices.Grow(bc.out[:0], r)[:r]
 	for i := range r {
 		d := 1
 		for _, s := range shapes {
@@ -52,21 +63,26 @@ func mathNewBcast(op string, shapes ...tensor.Shape) (*mathBcast, error) {
 			case d == 1:
 				d = x
 			default:
-				return nil, fmt.Errorf("%w: op %s: incompatible shapes for broadcasting: %s", ErrShape, op, mathShapeList(shapes))
+				return fmt.Errorf("%w: op %s: incompatible shapes for broadcasting: %s", ErrShape, op, mathShapeList(shapes))
 			}
 		}
 		out[i] = d
 	}
 	n, err := out.NumElements()
 	if err != nil {
-		return nil, fmt.Errorf("op %s: %w", op, err)
+		return fmt.Errorf("op %s: %w", op, err)
 	}
-	bc := &mathBcast{out: out, n: n, strides: make([][]int, len(shapes))}
+	bc.out, bc.n, bc.dims = out, n, bc.dims[:0]
+	bc.strides = slices.Grow(bc.strides[:0], len(shapes))[:len(shapes)]
+	for j := range bc.strides {
+		bc.strides[j] = bc.strides[j][:0]
+	}
 	if n <= 1 {
-		return bc, nil
+		return nil
 	}
 	// Coalesce: pattern bit j is set where operand j is full.
-	var pats []uint64
+	var patBuf [8]uint64
+	pats := patBuf[:0]
 	for i := range r {
 		if out[i] == 1 {
 			continue
@@ -85,9 +101,10 @@ func mathNewBcast(op string, shapes ...tensor.Shape) (*mathBcast, error) {
 		pats = append(pats, p)
 	}
 	for j := range shapes {
-		st := make([]int, len(bc.dims))
+		st := slices.Grow(bc.strides[j][:0], len(bc.dims))[:len(bc.dims)]
 		acc := 1
 		for d := len(bc.dims) - 1; d >= 0; d-- {
+			st[d] = 0
 			if pats[d]&(1<<uint(j)) != 0 {
 				st[d] = acc
 				acc *= bc.dims[d]
@@ -95,7 +112,7 @@ func mathNewBcast(op string, shapes ...tensor.Shape) (*mathBcast, error) {
 		}
 		bc.strides[j] = st
 	}
-	return bc, nil
+	return nil
 }
 
 func mathShapeList(shapes []tensor.Shape) string {
@@ -198,19 +215,21 @@ func mathLoopsOf[T, R any](f func(a, b T) R) mathBinLoops[T, R] {
 // [N, L] with a row [L] on either side (mathRowsApply).
 func mathBinaryApply[T, R tensor.Elem](ctx *Ctx, lp *mathBinLoops[T, R], bc *mathBcast, dst []R, a, b []T) {
 	n := bc.n
+	j := mathBinJob[T, R]{lp: lp, bc: bc, dst: dst, a: a, b: b}
 	switch {
 	case n == 0:
 		return
 	case len(a) == n && len(b) == n:
-		ctx.Parallel(n, mathGrain, func(lo, hi int) { lp.vv(dst[lo:hi], a[lo:hi], b[lo:hi]) })
+		j.mode = mathBinVV
+		ParallelJob(ctx, n, mathGrain, j)
 		return
 	case len(a) == 1 && len(b) == n:
-		s := a[0]
-		ctx.Parallel(n, mathGrain, func(lo, hi int) { lp.sv(dst[lo:hi], s, b[lo:hi]) })
+		j.mode, j.s = mathBinSV, a[0]
+		ParallelJob(ctx, n, mathGrain, j)
 		return
 	case len(b) == 1 && len(a) == n:
-		s := b[0]
-		ctx.Parallel(n, mathGrain, func(lo, hi int) { lp.vs(dst[lo:hi], a[lo:hi], s) })
+		j.mode, j.s = mathBinVS, b[0]
+		ParallelJob(ctx, n, mathGrain, j)
 		return
 	}
 	L := bc.rowLen()
@@ -226,18 +245,131 @@ func mathBinaryApply[T, R tensor.Elem](ctx *Ctx, lp *mathBinLoops[T, R], bc *mat
 			return
 		}
 	}
-	var row func(r int, offs []int)
 	switch ia, ib := bc.inner(0), bc.inner(1); {
 	case ia != 0 && ib != 0:
-		row = func(r int, offs []int) {
-			lp.vv(dst[r*L:(r+1)*L], a[offs[0]:offs[0]+L], b[offs[1]:offs[1]+L])
-		}
+		j.mode = mathBinRowsVV
 	case ia != 0:
-		row = func(r int, offs []int) { lp.vs(dst[r*L:(r+1)*L], a[offs[0]:offs[0]+L], b[offs[1]]) }
+		j.mode = mathBinRowsVS
 	default:
-		row = func(r int, offs []int) { lp.sv(dst[r*L:(r+1)*L], a[offs[0]], b[offs[1]:offs[1]+L]) }
+		j.mode = mathBinRowsSV
 	}
-	ctx.Parallel(nrows, max(1, mathGrain/L), func(lo, hi int) { bc.rows(lo, hi, row) })
+	j.L = L
+	ParallelJob(ctx, nrows, max(1, mathGrain/L), j)
+}
+
+// Modes of mathBinJob: the whole of both operands (vv), a scalar on the
+// right (vs) or on the left (sv), the full rows of a repeated row
+// (rows), or rows of a general broadcast, walked as mathBcast.rows does,
+// with each side full (vv) or a scalar per row.
+const (
+	mathBinVV int8 = iota
+	mathBinVS
+	mathBinSV
+	mathBinRows
+	mathBinRowsVV
+	mathBinRowsVS
+	mathBinRowsSV
+)
+
+// mathBinJob is the work of mathBinaryApply and mathRowsApply over
+// elements, blocks of rows or rows [lo, hi), depending on mode.
+type mathBinJob[T, R tensor.Elem] struct {
+	lp        *mathBinLoops[T, R]
+	bc        *mathBcast
+	dst       []R
+	a, b      []T
+	s         T   // the scalar of vs and sv
+	rep, full []T // mathBinRows: the repeated row and the full operand
+	L, k      int // row length; rows per block (mathBinRows)
+	nrows     int
+	rowIsA    bool
+	mode      int8
+}
+
+func (j *mathBinJob[T, R]) Chunk(lo, hi int) {
+	lp, dst, a, b, L := j.lp, j.dst, j.a, j.b, j.L
+	switch j.mode {
+	case mathBinVV:
+		lp.vv(dst[lo:hi], a[lo:hi], b[lo:hi])
+	case mathBinSV:
+		lp.sv(dst[lo:hi], j.s, b[lo:hi])
+	case mathBinVS:
+		lp.vs(dst[lo:hi], a[lo:hi], j.s)
+	case mathBinRows:
+		k := j.k
+		for bl := lo; bl < hi; bl++ {
+			o0, o1 := bl*k*L, min((bl+1)*k, j.nrows)*L
+			d, f, r := dst[o0:o1], j.full[o0:o1], j.rep[:o1-o0]
+			if j.rowIsA {
+				lp.vv(d, r, f)
+			} else {
+				lp.vv(d, f, r)
+			}
+		}
+	default:
+		var it mathRowIter
+		it.start(j.bc, lo)
+		for r := lo; r < hi; r++ {
+			o0, o1 := it.offs[0], it.offs[1]
+			switch j.mode {
+			case mathBinRowsVV:
+				lp.vv(dst[r*L:(r+1)*L], a[o0:o0+L], b[o1:o1+L])
+			case mathBinRowsVS:
+				lp.vs(dst[r*L:(r+1)*L], a[o0:o0+L], b[o1])
+			default:
+				lp.sv(dst[r*L:(r+1)*L], a[o0], b[o1:o1+L])
+			}
+			it.next()
+		}
+	}
+}
+
+// mathRowIter walks the output rows of a broadcast of two operands as
+// mathBcast.rows does, keeping the operands' offsets in offs, without
+// allocating for up to 8 outer dimensions.
+type mathRowIter struct {
+	bc     *mathBcast
+	outer  []int
+	idx    []int
+	idxBuf [8]int
+	offs   [2]int
+}
+
+// start places the walk at row lo.
+func (it *mathRowIter) start(bc *mathBcast, lo int) {
+	it.bc = bc
+	it.outer = bc.dims[:len(bc.dims)-1]
+	if len(it.outer) <= len(it.idxBuf) {
+		it.idx = it.idxBuf[:len(it.outer)]
+	} else {
+		it.idx = make([]int, len(it.outer))
+	}
+	rem := lo
+	for d := len(it.outer) - 1; d >= 0; d-- {
+		it.idx[d] = rem % it.outer[d]
+		rem /= it.outer[d]
+		for j := range it.offs {
+			it.offs[j] += it.idx[d] * bc.strides[j][d]
+		}
+	}
+}
+
+// next moves the walk to the next row.
+func (it *mathRowIter) next() {
+	st, outer, idx := it.bc.strides, it.outer, it.idx
+	for d := len(outer) - 1; d >= 0; d-- {
+		idx[d]++
+		for j := range it.offs {
+			it.offs[j] += st[j][d]
+		}
+		if idx[d] < outer[d] {
+			break
+		}
+		for j := range it.offs {
+			it.offs[j] -= idx[d] * st[j][d]
+		}
+		idx[d] = 0
+	}
 }
 
 // mathRowChunk is about the number of elements mathRowsApply covers per
@@ -270,15 +402,5 @@ func mathRowsApply[T, R tensor.Elem](ctx *Ctx, lp *mathBinLoops[T, R], dst []R, 
 		}
 	}
 	blocks := (nrows + k - 1) / k
-	ctx.Parallel(blocks, max(1, mathGrain/(k*L)), func(lo, hi int) {
-		for bl := lo; bl < hi; bl++ {
-			o0, o1 := bl*k*L, min((bl+1)*k, nrows)*L
-			d, f, r := dst[o0:o1], full[o0:o1], rep[:o1-o0]
-			if rowIsA {
-				lp.vv(d, r, f)
-			} else {
-				lp.vv(d, f, r)
-			}
-		}
-	})
+	ParallelJob(ctx, blocks, max(1, mathGrain/(k*L)), mathBinJob[T, R]{lp: lp, dst: dst, rep: rep, full: full, L: L, k: k, nrows: nrows, rowIsA: rowIsA, mode: mathBinRows})
 }

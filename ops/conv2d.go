@@ -268,7 +268,8 @@ type nnConvShape struct {
 
 func nnConvGeometry(op string, a nnWindowAttrs, xs, fs tensor.Shape) (g nnConvShape, err error) {
 	if len(xs) != 4 || len(fs) != 4 {
-		return g, fmt.Errorf("%w: op %s: input and filter must be rank 4, got %v and %v", ErrShape, op, xs, fs)
+		// Copies, so that xs and fs (often a caller's literal) do not escape.
+		return g, fmt.Errorf("%w: op %s: input and filter must be rank 4, got %v and %v", ErrShape, op, xs.Clone(), fs.Clone())
 	}
 	g.n, g.h, g.w, g.c = xs[0], xs[1], xs[2], xs[3]
 	g.kh, g.kw, g.fc, g.fo = fs[0], fs[1], fs[2], fs[3]
@@ -416,7 +417,7 @@ func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T],
 	}
 	od := tensor.As[T](out)
 	if len(od) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	xd, fd := tensor.As[T](x), tensor.As[T](f)
 	groups := g.c / g.fc
@@ -434,7 +435,7 @@ func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T],
 		// Only padding: the epilogue of zeros.
 		clear(od)
 		cvEpilogueOnly(ctx, od, g.fo, ep, post)
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	og := g.fo / groups
 	kk := g.kh * g.kw * g.fc
@@ -444,7 +445,7 @@ func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T],
 		pb := kn.direct
 		if pb == nil || !sameFilter {
 			buf, release := nnScratch[float32](ctx, cvPackedLen(cvArchF32, kk, og))
-			defer release()
+			defer release.Release()
 			cvPackFilter(cvArchF32, kk, og, fd32, g.fo, buf)
 			pb = buf
 		}
@@ -457,7 +458,7 @@ func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T],
 			packed = make([][]T, groups)
 			for gi := range packed {
 				buf, release := nnScratch[T](ctx, nnPackBLen(kk, og))
-				defer release()
+				defer release.Release()
 				nnPackB(ctx, kk, og, fd[gi*og:], g.fo, false, buf)
 				packed[gi] = buf
 			}
@@ -476,7 +477,7 @@ func (kn *nnConv2D[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T],
 		out.Release()
 		return nil, err
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
 }
 
 // cvUseDirectNow is cvUseDirect once the output width is known.
@@ -521,30 +522,49 @@ func (kn *nnConv2D[T]) im2colGemm(ctx *Ctx, g nnConvShape, groups, og, kk int, x
 	// Enough blocks to share between workers.
 	rows = min(rows, max(mr, (pixels+7)/8+mr-1)/mr*mr)
 	blocks := (pixels + rows - 1) / rows
-	inner := *ctx
-	inner.Par = nil
-	ctx.Parallel(blocks, 1, func(lo, hi int) {
-		col, release := nnScratch[T](ctx, rows*kk)
-		defer release()
-		for b := lo; b < hi; b++ {
-			if ctx.Err() != nil {
-				return
-			}
-			p0 := b * rows
-			np := min(rows, pixels-p0)
-			for gi := 0; gi < groups; gi++ {
-				nnIm2col(g, kn.a, xd, gi*g.fc, p0, np, col)
-				gep := ep
-				if len(ep.Bias) > 0 {
-					gep.Bias = ep.Bias[gi*og:]
-				}
-				nnGemmEp(&inner, np, og, kk, col, kk, false, nil, 0, false, packed[gi], od[p0*g.fo+gi*og:], g.fo, gep)
-			}
-			if post != nil {
-				post(od[p0*g.fo:(p0+np)*g.fo], p0*g.fo)
-			}
+	j := nnIm2colJob[T]{kn: kn, ctx: ctx, g: g, groups: groups, og: og, kk: kk, rows: rows, pixels: pixels, xd: xd, packed: packed, od: od, ep: ep, post: post}
+	j.inner = *ctx
+	j.inner.Par = nil
+	ParallelJob(ctx, blocks, 1, j)
+}
+
+// nnIm2colJob computes blocks [lo, hi) of rows output pixels of
+// im2colGemm, each block's GEMM inline (on inner, a Ctx that does not
+// split).
+type nnIm2colJob[T nnGemmNum] struct {
+	kn                           *nnConv2D[T]
+	ctx                          *Ctx
+	inner                        Ctx
+	g                            nnConvShape
+	groups, og, kk, rows, pixels int
+	xd, od                       []T
+	packed                       [][]T
+	ep                           nnEpilogue[T]
+	post                         func(v []T, off int)
+}
+
+func (j *nnIm2colJob[T]) Chunk(lo, hi int) {
+	g, rows, kk, og, ep := &j.g, j.rows, j.kk, j.og, j.ep
+	col, release := nnScratch[T](j.ctx, rows*kk)
+	defer release.Release()
+	for b := lo; b < hi; b++ {
+		if j.ctx.Err() != nil {
+			return
 		}
-	})
+		p0 := b * rows
+		np := min(rows, j.pixels-p0)
+		for gi := 0; gi < j.groups; gi++ {
+			nnIm2col(*g, j.kn.a, j.xd, gi*g.fc, p0, np, col)
+			gep := ep
+			if len(ep.Bias) > 0 {
+				gep.Bias = ep.Bias[gi*og:]
+			}
+			nnGemmEp(&j.inner, np, og, kk, col, kk, false, nil, 0, false, j.packed[gi], j.od[p0*g.fo+gi*og:], g.fo, gep)
+		}
+		if j.post != nil {
+			j.post(j.od[p0*g.fo:(p0+np)*g.fo], p0*g.fo)
+		}
+	}
 }
 
 // nnIm2col writes, for output pixels [p0, p0+np), the receptive field of
@@ -662,7 +682,7 @@ func (kn *nnDepthwise[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[
 	}
 	od := tensor.As[T](out)
 	if len(od) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	xd, fd := tensor.As[T](x), tensor.As[T](f)
 	fast := mult == 1 && (kn.filterFinite == 1 || kn.filterFinite == 0 && cvAllFinite(fd))
@@ -677,7 +697,7 @@ func (kn *nnDepthwise[T]) runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[
 		out.Release()
 		return nil, err
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
 }
 
 // generic is the portable depthwise loop for any multiplier, multiplying
@@ -690,7 +710,7 @@ func (kn *nnDepthwise[T]) generic(ctx *Ctx, g nnConvShape, xd, fd, od []T, ep nn
 	rowWork := max(1, g.ow*g.kh*g.kw*depth)
 	ctx.Parallel(g.n*g.oh, max(1, nnGemmGrain/rowWork), func(lo, hi int) {
 		zeros, release := nnScratch[T](ctx, g.c)
-		defer release()
+		defer release.Release()
 		clear(zeros)
 		for r := lo; r < hi; r++ {
 			if (r-lo)%64 == 63 && ctx.Err() != nil {

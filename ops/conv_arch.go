@@ -40,8 +40,8 @@ func cvGoArch(gemm *nnGemmArch[float32]) *cvArch {
 }
 
 // cvConvTileGo is the portable convolution tile (see conv_noasm.go) for
-// B packed in panels of nr (a multiple of 4) columns. Products are
-// rounded before they are added, as in nnGoTile.
+// B packed in panels of nr (a multiple of 4) columns. Each multiply-add
+// rounds once, as in the tile of the portable GEMM (vmathGoTile).
 func cvConvTileGo(nr int, a []float32, aRow int, offs []int, segLen int, b, c []float32, ldc, rows, cols, flags int, bias []float32) {
 	for i := 0; i < rows; i++ {
 		ci := c[i*ldc : i*ldc+cols]
@@ -50,12 +50,19 @@ func cvConvTileGo(nr int, a []float32, aRow int, offs []int, segLen int, b, c []
 			p := 0
 			for _, off := range offs {
 				for _, av := range a[off+i*aRow : off+i*aRow+segLen] {
-					bp := b[p*nr+j0 : p*nr+j0+4 : p*nr+j0+4]
-					c0 += float32(av * bp[0])
-					c1 += float32(av * bp[1])
-					c2 += float32(av * bp[2])
-					c3 += float32(av * bp[3])
+					r := b[p*nr+j0 : p*nr+j0+4 : p*nr+j0+4]
 					p++
+					a := float64(av)
+					s0 := a*float64(r[0]) + float64(c0)
+					s1 := a*float64(r[1]) + float64(c1)
+					s2 := a*float64(r[2]) + float64(c2)
+					s3 := a*float64(r[3]) + float64(c3)
+					if vmathTwice(s0) || vmathTwice(s1) || vmathTwice(s2) || vmathTwice(s3) {
+						c0, c1 = vmathFMA(av, r[0], c0), vmathFMA(av, r[1], c1)
+						c2, c3 = vmathFMA(av, r[2], c2), vmathFMA(av, r[3], c3)
+						continue
+					}
+					c0, c1, c2, c3 = float32(s0), float32(s1), float32(s2), float32(s3)
 				}
 			}
 			acc := [4]float32{c0, c1, c2, c3}
@@ -66,7 +73,8 @@ func cvConvTileGo(nr int, a []float32, aRow int, offs []int, segLen int, b, c []
 	}
 }
 
-// cvDwGo is the portable depthwise kernel (see conv_noasm.go).
+// cvDwGo is the portable depthwise kernel (see conv_noasm.go), each
+// multiply-add rounded once.
 func cvDwGo(x []float32, xPix, xRow, xCol, nkh, nkw int, f []float32, fRow, fCol int, out []float32, outPix, npix, chans, flags int, bias []float32) {
 	for p := 0; p < npix; p++ {
 		acc := out[p*outPix : p*outPix+chans]
@@ -75,8 +83,12 @@ func cvDwGo(x []float32, xPix, xRow, xCol, nkh, nkw int, f []float32, fRow, fCol
 			for j := 0; j < nkw; j++ {
 				xs := x[p*xPix+i*xRow+j*xCol:][:len(acc)]
 				fs := f[i*fRow+j*fCol:][:len(acc)]
-				for c := range acc {
-					acc[c] += float32(xs[c] * fs[c])
+				for c, v := range acc {
+					if s := float64(xs[c])*float64(fs[c]) + float64(v); !vmathTwice(s) {
+						acc[c] = float32(s)
+					} else {
+						acc[c] = vmathFMA(xs[c], fs[c], v)
+					}
 				}
 			}
 		}

@@ -24,13 +24,42 @@ const cvBandFloats = 1 << 15
 
 // cvDirectGeom is the layout of the direct path for one call.
 type cvDirectGeom struct {
-	wb, rowLen int   // padded band row: pixels, floats
-	aRow       int   // floats between the receptive fields of neighbor pixels
-	segLen     int   // floats per segment
-	offs       []int // segment offsets from a pixel's first float
-	span       int   // input rows one output row reads
-	bandOut    int   // output rows per band
-	slack      int   // floats past a band that partial tiles read
+	wb, rowLen int // padded band row: pixels, floats
+	aRow       int // floats between the receptive fields of neighbor pixels
+	segLen     int // floats per segment
+	span       int // input rows one output row reads
+	bandOut    int // output rows per band
+	slack      int // floats past a band that partial tiles read
+	// The segment offsets from a pixel's first float: the first nOffs of
+	// offsBuf, or offsHeap when there are more (a large dilated filter),
+	// so that the common case allocates nothing.
+	nOffs    int
+	offsBuf  [cvDirectOffs]int
+	offsHeap []int
+}
+
+// cvDirectOffs is the number of segment offsets a cvDirectGeom holds in
+// place.
+const cvDirectOffs = 16
+
+// offs returns the segment offsets.
+func (d *cvDirectGeom) offs() []int {
+	if d.offsHeap != nil {
+		return d.offsHeap
+	}
+	return d.offsBuf[:d.nOffs]
+}
+
+func (d *cvDirectGeom) addOff(off int) {
+	switch {
+	case d.offsHeap != nil:
+		d.offsHeap = append(d.offsHeap, off)
+	case d.nOffs == cvDirectOffs:
+		d.offsHeap = append(append([]int(nil), d.offsBuf[:]...), off)
+	default:
+		d.offsBuf[d.nOffs] = off
+		d.nOffs++
+	}
 }
 
 func cvDirectLayout(ar *cvArch, g nnConvShape, a nnWindowAttrs) cvDirectGeom {
@@ -42,13 +71,13 @@ func cvDirectLayout(ar *cvArch, g nnConvShape, a nnWindowAttrs) cvDirectGeom {
 	if a.dilW == 1 || g.kw == 1 {
 		d.segLen = g.kw * g.c
 		for kh := 0; kh < g.kh; kh++ {
-			d.offs = append(d.offs, kh*a.dilH*d.rowLen)
+			d.addOff(kh * a.dilH * d.rowLen)
 		}
 	} else {
 		d.segLen = g.c
 		for kh := 0; kh < g.kh; kh++ {
 			for kw := 0; kw < g.kw; kw++ {
-				d.offs = append(d.offs, kh*a.dilH*d.rowLen+kw*a.dilW*g.c)
+				d.addOff(kh*a.dilH*d.rowLen + kw*a.dilW*g.c)
 			}
 		}
 	}
@@ -129,47 +158,65 @@ func cvConvDirect(ar *cvArch, ctx *Ctx, g nnConvShape, a nnWindowAttrs, xd, pb, 
 	if len(od) == 0 {
 		return
 	}
-	d := cvDirectLayout(ar, g, a)
 	k := g.kh * g.kw * g.c
-	ef := ep.flags()
 	rowWork := max(1, g.ow*g.fo*k)
-	ctx.Parallel(g.n*g.oh, max(1, nnGemmGrain/rowWork), func(lo, hi int) {
-		bandRows := (d.bandOut-1)*a.strideH + d.span
-		band, release := nnScratch[float32](ctx, bandRows*d.rowLen+d.slack)
-		defer release()
-		clear(band)
-		for r0 := lo; r0 < hi; {
-			if ctx.Err() != nil {
-				return
-			}
-			img, oh0 := r0/g.oh, r0%g.oh
-			r1 := min(hi, r0+d.bandOut, (img+1)*g.oh)
-			rows := (r1-r0-1)*a.strideH + d.span
-			ih0 := oh0*a.strideH - g.padT
-			for t := 0; t < rows; t++ {
-				var src []float32
-				if ih := ih0 + t; ih >= 0 && ih < g.h {
-					src = xd[(img*g.h+ih)*g.w*g.c:][:g.w*g.c]
-				}
-				cvFillBandRow(band[t*d.rowLen:][:d.rowLen], src, g.padL, g.w, g.c)
-			}
-			for r := r0; r < r1; r++ {
-				base := (r - r0) * a.strideH * d.rowLen
-				for ow0 := 0; ow0 < g.ow; ow0 += ar.mr {
-					nrows := min(ar.mr, g.ow-ow0)
-					ab := band[base+ow0*d.aRow:]
-					cb := od[(r*g.ow+ow0)*g.fo:]
-					for j0 := 0; j0 < g.fo; j0 += ar.nr {
-						ar.convTile(ab, d.aRow, d.offs, d.segLen, pb[j0*k:], cb[j0:], g.fo, nrows, min(ar.nr, g.fo-j0), ef, nnBiasAt(ep.Bias, ef, j0))
-					}
-				}
-			}
-			if post != nil {
-				post(od[r0*g.ow*g.fo:r1*g.ow*g.fo], r0*g.ow*g.fo)
-			}
-			r0 = r1
+	ParallelJob(ctx, g.n*g.oh, max(1, nnGemmGrain/rowWork), cvDirectJob{ar: ar, ctx: ctx, g: g, a: a, d: cvDirectLayout(ar, g, a),
+		k: k, ef: ep.flags(), xd: xd, pb: pb, od: od, bias: ep.Bias, post: post})
+}
+
+// cvDirectJob computes output rows [lo, hi) (over all images) of
+// cvConvDirect.
+type cvDirectJob struct {
+	ar         *cvArch
+	ctx        *Ctx
+	g          nnConvShape
+	a          nnWindowAttrs
+	d          cvDirectGeom
+	k, ef      int
+	xd, pb, od []float32
+	bias       []float32
+	post       func(v []float32, off int)
+}
+
+func (j *cvDirectJob) Chunk(lo, hi int) {
+	ar, ctx, g, a, d, k, ef, xd, pb, od := j.ar, j.ctx, &j.g, &j.a, &j.d, j.k, j.ef, j.xd, j.pb, j.od
+	offs := d.offs()
+	// A band holds at most the input rows of the chunk's output rows.
+	bandRows := (min(d.bandOut, hi-lo)-1)*a.strideH + d.span
+	band, release := nnScratch[float32](ctx, bandRows*d.rowLen+d.slack)
+	defer release.Release()
+	clear(band)
+	for r0 := lo; r0 < hi; {
+		if ctx.Err() != nil {
+			return
 		}
-	})
+		img, oh0 := r0/g.oh, r0%g.oh
+		r1 := min(hi, r0+d.bandOut, (img+1)*g.oh)
+		rows := (r1-r0-1)*a.strideH + d.span
+		ih0 := oh0*a.strideH - g.padT
+		for t := 0; t < rows; t++ {
+			var src []float32
+			if ih := ih0 + t; ih >= 0 && ih < g.h {
+				src = xd[(img*g.h+ih)*g.w*g.c:][:g.w*g.c]
+			}
+			cvFillBandRow(band[t*d.rowLen:][:d.rowLen], src, g.padL, g.w, g.c)
+		}
+		for r := r0; r < r1; r++ {
+			base := (r - r0) * a.strideH * d.rowLen
+			for ow0 := 0; ow0 < g.ow; ow0 += ar.mr {
+				nrows := min(ar.mr, g.ow-ow0)
+				ab := band[base+ow0*d.aRow:]
+				cb := od[(r*g.ow+ow0)*g.fo:]
+				for j0 := 0; j0 < g.fo; j0 += ar.nr {
+					ar.convTile(ab, d.aRow, offs, d.segLen, pb[j0*k:], cb[j0:], g.fo, nrows, min(ar.nr, g.fo-j0), ef, nnBiasAt(j.bias, ef, j0))
+				}
+			}
+		}
+		if j.post != nil {
+			j.post(od[r0*g.ow*g.fo:r1*g.ow*g.fo], r0*g.ow*g.fo)
+		}
+		r0 = r1
+	}
 }
 
 // cvFillBandRow writes one padded band row of wb = len(dst)/c pixels:

@@ -4,8 +4,8 @@ package ops
 
 // cvSelectArch returns the convolution kernels of builds without
 // assembly: the portable ones (cvGoArch). Their loops are the reference
-// that the kernels of conv_amd64.s implement, with the multiply-add fused
-// there (one rounding) and not here (two).
+// that the kernels of conv_amd64.s implement, each multiply-add (fma
+// below) rounded once, here as there.
 //
 // The convolution tile (cvConvTileGo) computes rows < rows and columns
 // < cols of an mr×nr tile of C from A read in segments:
@@ -16,7 +16,7 @@ package ops
 //			p := 0
 //			for _, off := range offs {
 //				for q := 0; q < segLen; q++ {
-//					acc += a[off+i*aRow+q] * b[p*nr+j]
+//					acc = fma(a[off+i*aRow+q], b[p*nr+j], acc)
 //					p++
 //				}
 //			}
@@ -34,7 +34,7 @@ package ops
 //			var acc float32
 //			for i := 0; i < nkh; i++ {
 //				for j := 0; j < nkw; j++ {
-//					acc += x[p*xPix+i*xRow+j*xCol+c] * f[i*fRow+j*fCol+c]
+//					acc = fma(x[p*xPix+i*xRow+j*xCol+c], f[i*fRow+j*fCol+c], acc)
 //				}
 //			}
 //			out[p*outPix+c] = epilogue(acc, c)

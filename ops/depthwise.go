@@ -45,50 +45,66 @@ func cvDepthwise(ar *cvArch, ctx *Ctx, g nnConvShape, a nnWindowAttrs, xd, fd, o
 	if len(od) == 0 {
 		return
 	}
-	c := g.c
-	ef := ep.flags()
 	owA, owB := cvInterior(g.ow, g.kw, a.dilW, a.strideW, g.padL, g.w)
-	rowWork := max(1, g.ow*g.kh*g.kw*c)
-	ctx.Parallel(g.n*g.oh, max(1, nnGemmGrain/rowWork), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			if (r-lo)%64 == 63 && ctx.Err() != nil {
+	rowWork := max(1, g.ow*g.kh*g.kw*g.c)
+	ParallelJob(ctx, g.n*g.oh, max(1, nnGemmGrain/rowWork), cvDepthwiseJob{ar: ar, ctx: ctx, g: g, a: a, xd: xd, fd: fd, od: od,
+		bias: ep.Bias, ef: ep.flags(), owA: owA, owB: owB, post: post})
+}
+
+// cvDepthwiseJob computes output rows [lo, hi) (over all images) of
+// cvDepthwise.
+type cvDepthwiseJob struct {
+	ar           *cvArch
+	ctx          *Ctx
+	g            nnConvShape
+	a            nnWindowAttrs
+	xd, fd, od   []float32
+	bias         []float32
+	ef, owA, owB int
+	post         func(v []float32, off int)
+}
+
+func (j *cvDepthwiseJob) Chunk(lo, hi int) {
+	ar, ctx, g, a, xd, fd, od, bias, ef, owA, owB := j.ar, j.ctx, &j.g, &j.a, j.xd, j.fd, j.od, j.bias, j.ef, j.owA, j.owB
+	c := g.c
+	for r := lo; r < hi; r++ {
+		if (r-lo)%64 == 63 && ctx.Err() != nil {
+			return
+		}
+		n, oh := r/g.oh, r%g.oh
+		ih0 := oh*a.strideH - g.padT
+		kh0, kh1 := cvTapRange(ih0, g.kh, a.dilH, g.h)
+		orow := od[r*g.ow*c : (r+1)*g.ow*c]
+		// pixels runs npix output pixels from ow whose taps [kw0, kw1)
+		// are inside.
+		pixels := func(ow, npix, kw0, kw1 int) {
+			out := orow[ow*c:]
+			if kh1 == kh0 || kw1 == kw0 {
+				for p := 0; p < npix; p++ {
+					for j := range c {
+						out[p*c+j] = nnEpilogueOne(0, j, ef, bias)
+					}
+				}
 				return
 			}
-			n, oh := r/g.oh, r%g.oh
-			ih0 := oh*a.strideH - g.padT
-			kh0, kh1 := cvTapRange(ih0, g.kh, a.dilH, g.h)
-			orow := od[r*g.ow*c : (r+1)*g.ow*c]
-			// pixels runs npix output pixels from ow whose taps [kw0, kw1)
-			// are inside.
-			pixels := func(ow, npix, kw0, kw1 int) {
-				out := orow[ow*c:]
-				if kh1 == kh0 || kw1 == kw0 {
-					for p := 0; p < npix; p++ {
-						for j := range c {
-							out[p*c+j] = nnEpilogueOne(0, j, ef, ep.Bias)
-						}
-					}
-					return
-				}
-				iw := ow*a.strideW - g.padL + kw0*a.dilW
-				ih := ih0 + kh0*a.dilH
-				x := xd[((n*g.h+ih)*g.w+iw)*c:]
-				f := fd[(kh0*g.kw+kw0)*c:]
-				ar.dw(x, a.strideW*c, a.dilH*g.w*c, a.dilW*c, kh1-kh0, kw1-kw0, f, g.kw*c, c, out, c, npix, c, ef, ep.Bias)
-			}
-			for ow := 0; ow < g.ow; {
-				if ow >= owA && ow < owB {
-					pixels(ow, owB-ow, 0, g.kw)
-					ow = owB
-					continue
-				}
-				kw0, kw1 := cvTapRange(ow*a.strideW-g.padL, g.kw, a.dilW, g.w)
-				pixels(ow, 1, kw0, kw1)
-				ow++
-			}
-			if post != nil {
-				post(orow, r*g.ow*c)
-			}
+			iw := ow*a.strideW - g.padL + kw0*a.dilW
+			ih := ih0 + kh0*a.dilH
+			x := xd[((n*g.h+ih)*g.w+iw)*c:]
+			f := fd[(kh0*g.kw+kw0)*c:]
+			ar.dw(x, a.strideW*c, a.dilH*g.w*c, a.dilW*c, kh1-kh0, kw1-kw0, f, g.kw*c, c, out, c, npix, c, ef, bias)
 		}
-	})
+		for ow := 0; ow < g.ow; {
+			if ow >= owA && ow < owB {
+				pixels(ow, owB-ow, 0, g.kw)
+				ow = owB
+				continue
+			}
+			kw0, kw1 := cvTapRange(ow*a.strideW-g.padL, g.kw, a.dilW, g.w)
+			pixels(ow, 1, kw0, kw1)
+			ow++
+		}
+		if j.post != nil {
+			j.post(orow, r*g.ow*c)
+		}
+	}
 }

@@ -322,7 +322,7 @@ func applyEpilogue[T tensor.Float](y *tensor.Tensor, in []*tensor.Tensor, steps 
 			}
 		case "prelu":
 			a := in[s.arg]
-			if err := preluApply[T](v, y.Shape(), a); err != nil {
+			if err := preluApply(&Ctx{}, v, v, y.Shape(), a); err != nil {
 				return err
 			}
 		case "sigmoid":
@@ -344,9 +344,10 @@ func applyEpilogue[T tensor.Float](y *tensor.Tensor, in []*tensor.Tensor, steps 
 	return nil
 }
 
-// preluApply computes x > 0 ? x : alpha*x in place, alpha broadcast
-// against the trailing axes of the shape.
-func preluApply[T tensor.Float](v []T, shape tensor.Shape, alpha *tensor.Tensor) error {
+// preluApply writes x < 0 ? alpha*x : x of src into dst (which may be
+// src), alpha broadcast against the trailing axes of the shape, split
+// between workers in whole rows of alpha.
+func preluApply[T tensor.Float](ctx *Ctx, dst, src []T, shape tensor.Shape, alpha *tensor.Tensor) error {
 	as := alpha.Shape()
 	// Drop leading 1s of alpha, then it must equal the trailing axes.
 	for len(as) > 0 && as[0] == 1 {
@@ -357,15 +358,47 @@ func preluApply[T tensor.Float](v []T, shape tensor.Shape, alpha *tensor.Tensor)
 	}
 	a := tensor.As[T](alpha)
 	n := len(a)
-	if n == 0 {
+	if n == 0 || len(src) == 0 {
 		return nil
 	}
-	for i, x := range v {
-		if x < 0 {
-			v[i] = x * a[i%n]
-		}
-	}
+	ParallelJob(ctx, len(src)/n, max(1, mathGrain/n), preluJob[T]{dst: dst, src: src, alpha: a})
 	return nil
+}
+
+// preluJob computes rows [lo, hi) of len(alpha) elements of Prelu.
+type preluJob[T tensor.Float] struct {
+	dst, src, alpha []T
+}
+
+func (j *preluJob[T]) Chunk(lo, hi int) {
+	n := len(j.alpha)
+	for r := lo; r < hi; r++ {
+		preluRow(j.dst[r*n:][:n], j.src[r*n:][:n], j.alpha)
+	}
+}
+
+// preluRow is one row of Prelu. Float32 selects on the bit patterns (x is
+// negative: below zero, not -0, not NaN), so that the loop has no branch.
+func preluRow[T tensor.Float](d, s, a []T) {
+	s, a = s[:len(d)], a[:len(d)]
+	if d32, ok := any(d).([]float32); ok {
+		s32, a32 := any(s).([]float32), any(a).([]float32)
+		for i, x := range s32 {
+			b := math.Float32bits(x)
+			r := math.Float32bits(x * a32[i])
+			if b-0x80000001 > 0xff800000-0x80000001 {
+				r = b
+			}
+			d32[i] = math.Float32frombits(r)
+		}
+		return
+	}
+	for i, x := range s {
+		if x < 0 {
+			x *= a[i]
+		}
+		d[i] = x
+	}
 }
 
 func buildPrelu(n *Node) (Kernel, error) {
@@ -386,11 +419,9 @@ func buildPrelu(n *Node) (Kernel, error) {
 		}
 		switch in[0].DType() {
 		case tensor.Float64:
-			copy(tensor.As[float64](out), tensor.As[float64](in[0]))
-			err = preluApply[float64](tensor.As[float64](out), in[0].Shape(), in[1])
+			err = preluApply(ctx, tensor.As[float64](out), tensor.As[float64](in[0]), in[0].Shape(), in[1])
 		default:
-			copy(tensor.As[float32](out), tensor.As[float32](in[0]))
-			err = preluApply[float32](tensor.As[float32](out), in[0].Shape(), in[1])
+			err = preluApply(ctx, tensor.As[float32](out), tensor.As[float32](in[0]), in[0].Shape(), in[1])
 		}
 		if err != nil {
 			out.Release()

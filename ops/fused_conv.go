@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -25,28 +26,28 @@ import (
 type cvFusable[T nnGemmNum] interface {
 	// outShape returns the output shape for the inputs, or the error Run
 	// would return for their shapes.
-	outShape(in []*tensor.Tensor) (tensor.Shape, error)
+	outShape(in []*tensor.Tensor) ([4]int, error)
 	runFused(ctx *Ctx, in []*tensor.Tensor, ep nnEpilogue[T], post func(v []T, off int)) ([]*tensor.Tensor, error)
 }
 
-func (kn *nnConv2D[T]) outShape(in []*tensor.Tensor) (tensor.Shape, error) {
+func (kn *nnConv2D[T]) outShape(in []*tensor.Tensor) ([4]int, error) {
 	g, err := nnConvGeometry("Conv2D", kn.a, in[0].Shape(), in[1].Shape())
 	if err != nil {
-		return nil, err
+		return [4]int{}, err
 	}
-	return tensor.Shape{g.n, g.oh, g.ow, g.fo}, nil
+	return [4]int{g.n, g.oh, g.ow, g.fo}, nil
 }
 
-func (kn *nnDepthwise[T]) outShape(in []*tensor.Tensor) (tensor.Shape, error) {
+func (kn *nnDepthwise[T]) outShape(in []*tensor.Tensor) ([4]int, error) {
 	g, err := nnConvGeometry("DepthwiseConv2dNative", kn.a, in[0].Shape(), in[1].Shape())
 	if err != nil {
-		return nil, err
+		return [4]int{}, err
 	}
 	depth, ok := tensor.CheckedMul(g.c, g.fo)
 	if !ok {
-		return nil, fmt.Errorf("%w: op DepthwiseConv2dNative: output depth %d×%d overflows", ErrLimit, g.c, g.fo)
+		return [4]int{}, fmt.Errorf("%w: op DepthwiseConv2dNative: output depth %d×%d overflows", ErrLimit, g.c, g.fo)
 	}
-	return tensor.Shape{g.n, g.oh, g.ow, depth}, nil
+	return [4]int{g.n, g.oh, g.ow, depth}, nil
 }
 
 // cvFusedFor returns a kernel running the fused steps inside the
@@ -113,22 +114,53 @@ func (k *cvFused[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 		}
 		ep = nnEpilogue[T]{Bias: b, Act: k.act}
 	}
-	steps, err := cvResolveSteps[T](k.rest, in, k.dt, shape, c)
-	if err != nil {
-		return nil, err
-	}
 	var post func(v []T, off int)
-	if len(steps) > 0 || k.round != nil {
-		post = func(v []T, off int) { cvApplySteps(v, off, c, steps, k.round) }
+	if len(k.rest) > 0 || k.round != nil {
+		kp := Keep[cvPost[T]](ctx)
+		kp.steps, err = cvResolveSteps[T](kp.steps, k.rest, in, k.dt, shape[:], c)
+		if err != nil {
+			return nil, err
+		}
+		kp.c, kp.round = c, k.round
+		if kp.fn == nil {
+			kp.fn = kp.apply
+		}
+		post = kp.fn
+		defer kp.drop()
 	}
 	return k.conv.runFused(ctx, in[:2], ep, post)
 }
 
+// cvPost is the post function of a fused convolution: the remaining
+// steps, resolved, which a node keeps from call to call (Keep) with the
+// method value, so that neither is allocated per call.
+type cvPost[T float32 | float64] struct {
+	steps []cvStep[T]
+	c     int
+	round func([]float32)
+	fn    func(v []T, off int)
+}
+
+func (p *cvPost[T]) apply(v []T, off int) { cvApplySteps(v, off, p.c, p.steps, p.round) }
+
+// drop forgets the steps' references to the call's inputs (keeping the
+// storage of their folded batch norms).
+func (p *cvPost[T]) drop() {
+	for i := range p.steps {
+		p.steps[i].vec, p.steps[i].act = nil, nil
+	}
+}
+
 // cvResolveSteps checks the arguments of steps against an output of shape
-// shape (c channels), as applyEpilogue does.
-func cvResolveSteps[T float32 | float64](steps []fusedStep, in []*tensor.Tensor, dt tensor.DType, shape tensor.Shape, c int) ([]cvStep[T], error) {
-	var out []cvStep[T]
+// shape (c channels), as applyEpilogue does, and returns them resolved in
+// the storage of out (whose slices it reuses).
+func cvResolveSteps[T float32 | float64](out []cvStep[T], steps []fusedStep, in []*tensor.Tensor, dt tensor.DType, shape tensor.Shape, c int) ([]cvStep[T], error) {
+	out = out[:0]
 	for _, s := range steps {
+		var old cvStep[T]
+		if len(out) < cap(out) {
+			old = out[: len(out)+1 : len(out)+1][len(out)]
+		}
 		r := cvStep[T]{kind: s.kind}
 		if act, ok := s.act.(func(d, s []T)); ok {
 			r.act = act
@@ -149,7 +181,7 @@ func cvResolveSteps[T float32 | float64](steps []fusedStep, in []*tensor.Tensor,
 				}
 				p[j] = a
 			}
-			r.sc, r.of = make([]T, c), make([]T, c)
+			r.sc, r.of = slices.Grow(old.sc[:0], c)[:c], slices.Grow(old.of[:0], c)[:c]
 			for j := 0; j < c; j++ {
 				r.sc[j] = p[0][j] * T(1/math.Sqrt(float64(p[3][j])+s.eps))
 				r.of[j] = p[1][j] - p[2][j]*r.sc[j]
@@ -157,7 +189,7 @@ func cvResolveSteps[T float32 | float64](steps []fusedStep, in []*tensor.Tensor,
 		case "add":
 			a := in[s.arg]
 			if !a.Shape().Equal(shape) || a.DType() != dt {
-				return nil, fmt.Errorf("%w: fused Add argument is %s%v, expected %s%v", ErrShape, a.DType(), a.Shape(), dt, shape)
+				return nil, fmt.Errorf("%w: fused Add argument is %s%v, expected %s%v", ErrShape, a.DType(), a.Shape(), dt, shape.Clone())
 			}
 			r.vec = tensor.As[T](a)
 		case "leaky":
@@ -169,7 +201,7 @@ func cvResolveSteps[T float32 | float64](steps []fusedStep, in []*tensor.Tensor,
 				as = as[1:]
 			}
 			if len(as) > len(shape) || !shape[len(shape)-len(as):].Equal(as) {
-				return nil, fmt.Errorf("%w: Prelu alpha of shape %v does not broadcast over %v", ErrShape, a.Shape(), shape)
+				return nil, fmt.Errorf("%w: Prelu alpha of shape %v does not broadcast over %v", ErrShape, a.Shape(), shape.Clone())
 			}
 			r.vec = tensor.As[T](a)
 		}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -301,13 +302,21 @@ func fuseEwPeriod(s0, s tensor.Shape, n, sLen int) int {
 }
 
 func (k *fuseEwKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	data, err := mathInputs[T](k.name, in, k.nin)
+	if len(in) != k.nin {
+		return nil, fmt.Errorf("%w: op %s: expected %d inputs, got %d", ErrShape, k.name, k.nin, len(in))
+	}
+	kp := Keep[fuseEwKeep[T]](ctx)
+	kp.data = slices.Grow(kp.data[:0], len(in))[:len(in)]
+	kp.per = slices.Grow(kp.per[:0], len(in))[:len(in)]
+	defer kp.drop()
+	data, err := mathInputsTo(kp.data, k.name, in)
 	if err != nil {
 		return nil, err
 	}
 	s0 := in[0].Shape()
 	n := len(data[0])
-	per := make([]int, len(in))
+	per := kp.per
+	clear(per)
 	per[0] = n
 	block := fuseEwBlockLen
 	for _, j := range k.used {
@@ -332,15 +341,10 @@ func (k *fuseEwKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 	dst := tensor.As[T](out)
 	// A short period that divides the block is tiled to a whole block, so
 	// that each step reads it with one call per block.
-	tiled := false
 	for _, j := range k.used {
 		if p := per[j]; p > 1 && p < n && block%p == 0 && p < block {
-			if !tiled {
-				data = append([][]T(nil), data...)
-				tiled = true
-			}
 			buf, release := nnScratch[T](ctx, block)
-			defer release()
+			defer release.Release()
 			for i := 0; i < block; i += p {
 				copy(buf[i:i+p], data[j])
 			}
@@ -348,18 +352,41 @@ func (k *fuseEwKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		}
 	}
 	nb := (n + block - 1) / block
-	ctx.Parallel(nb, max(1, mathGrain/block), func(lo, hi int) {
-		var tmp []T
-		if len(k.steps) > 1 {
-			buf, release := nnScratch[T](ctx, block)
-			defer release()
-			tmp = buf
-		}
-		for b := lo; b < hi; b++ {
-			k.block(dst, tmp, data, per, b*block, min(n, (b+1)*block))
-		}
-	})
-	return []*tensor.Tensor{out}, nil
+	ParallelJob(ctx, nb, max(1, mathGrain/block), fuseEwJob[T]{k: k, ctx: ctx, dst: dst, data: data, per: per, n: n, block: block})
+	return ctx.Out(out), nil
+}
+
+// fuseEwKeep is what a fused element-wise node keeps from call to call
+// (Keep): its inputs' data and periods.
+type fuseEwKeep[T tensor.Float] struct {
+	data [][]T
+	per  []int
+}
+
+// drop forgets the inputs' data (and scratch) once the call is done.
+func (kp *fuseEwKeep[T]) drop() { clear(kp.data) }
+
+// fuseEwJob runs blocks [lo, hi) of block elements through the steps.
+type fuseEwJob[T tensor.Float] struct {
+	k        *fuseEwKernel[T]
+	ctx      *Ctx
+	dst      []T
+	data     [][]T
+	per      []int
+	n, block int
+}
+
+func (j *fuseEwJob[T]) Chunk(lo, hi int) {
+	k, block := j.k, j.block
+	var tmp []T
+	if len(k.steps) > 1 {
+		buf, release := nnScratch[T](j.ctx, block)
+		defer release.Release()
+		tmp = buf
+	}
+	for b := lo; b < hi; b++ {
+		k.block(j.dst, tmp, j.data, j.per, b*block, min(j.n, (b+1)*block))
+	}
 }
 
 // block runs elements [i0, i1) through all steps. The steps write to dst
@@ -449,5 +476,5 @@ func (k *fuseEwKernel[T]) runSteps(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 		}
 		acc = outs[0]
 	}
-	return []*tensor.Tensor{acc}, nil
+	return ctx.Out(acc), nil
 }

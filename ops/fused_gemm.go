@@ -85,7 +85,7 @@ func (k *fuseGemmKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor
 	if err != nil {
 		return nil, err
 	}
-	ep := nnEpilogue[T]{Act: k.act}
+	ep := nnEpilogue[T]{Act: k.act, DotTail: true}
 	if k.bias >= 0 {
 		bt := in[k.bias]
 		if bt.DType() != mm.dt || bt.Len() != n {
@@ -110,18 +110,26 @@ func (k *fuseGemmKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor
 	}
 	if k.acts != nil {
 		v := tensor.As[T](out)
-		ctx.Parallel(len(v), mathGrain, func(lo, hi int) {
-			for _, act := range k.acts {
-				act(v[lo:hi], v[lo:hi])
-			}
-		})
+		ParallelJob(ctx, len(v), mathGrain, fuseActsJob[T]{acts: k.acts, v: v})
 	} else if len(k.rest) > 0 {
 		if err := applyEpilogue[T](out, in, k.rest); err != nil {
 			out.Release()
 			return nil, err
 		}
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
+}
+
+// fuseActsJob applies the activations to v[lo:hi] in place.
+type fuseActsJob[T tensor.Float] struct {
+	acts []func(d, s []T)
+	v    []T
+}
+
+func (j *fuseActsJob[T]) Chunk(lo, hi int) {
+	for _, act := range j.acts {
+		act(j.v[lo:hi], j.v[lo:hi])
+	}
 }
 
 // fuseBindActs sets the act of each activation step to the element loop of

@@ -25,11 +25,16 @@ import (
 // the tile kernel (full tile, edge tile, few-row kernel) or whether B was
 // packed ahead of time. Partial sums that cross a K block are stored in C
 // and loaded back, which is exact. Results are therefore bit-identical for
-// any number of workers and any slicing of the batch. Whether the multiply
-// and add are fused (one rounding) depends on the kernel set, chosen once
-// per process (nnGemmArch.fused): the SIMD kernels use FMA, the portable
-// Go kernels round the product first. The AVX-512 and AVX2 kernels give
-// identical results.
+// any number of workers and any slicing of the batch. For float32 the
+// multiply and add are fused (one rounding) in every kernel set: the SIMD
+// kernels use FMA and the portable Go kernels emulate it (vmath_fma.go),
+// so the AVX-512, AVX2 and portable kernels give identical results, with
+// or without -tags noasm. The portable float64 and integer kernels round
+// the product first (nnGemmArch.fused). With nnEpilogue.DotTail (MatMul,
+// BatchMatMul, _FusedMatMul), the float32 kernel sets compute the last
+// n mod 16 columns as dot products, summed in sixteen lanes (gemm_tail.go):
+// another order, but the same one on every path and kernel set, so the
+// above holds for them too.
 //
 // Structure (after BLIS): B is packed into nr-wide column panels, cut into
 // K blocks of equal depth, at most nnKC (nnKBlock), or comes packed from a
@@ -39,7 +44,9 @@ import (
 // kernel over the panels of the block, reading A in place (or from a small
 // packed copy) while the B block stays in L2. A few rows (a small m, or
 // what is left at the bottom edge) go to a one-row kernel that streams B
-// instead, since a mostly empty tile costs as much as a full one.
+// instead, since a mostly empty tile costs as much as a full one. A
+// dot-product tail runs after each block of mc rows (gtailRun), or after
+// the row kernel.
 
 // Blocking.
 const (
@@ -80,6 +87,10 @@ const (
 type nnEpilogue[T nnGemmNum] struct {
 	Bias []T
 	Act  nnAct
+	// DotTail computes the last n mod 16 columns as dot products when
+	// the kernel set can (gemm_tail.go), which sums them in another
+	// order than the tiles.
+	DotTail bool
 }
 
 func (e nnEpilogue[T]) flags() int {
@@ -136,6 +147,11 @@ type nnGemmArch[T nnGemmNum] struct {
 	direct bool
 	tile   func(kc int, a []T, aRow, aStep int, b, c []T, ldc, rows, cols, flags int, bias []T)
 	row    func(kc int, a []T, aStep int, b []T, bRow, bPanel, np int, c []T, cols, flags int, bias []T)
+	// dot, when not nil, computes the column tails (gemm_tail.go):
+	//
+	//	for i < rows, j < cols:
+	//		c[i*ldc+j] = epilogue(gtailDot(a[i*lda:][:k], b[j*ldb:][:k]))
+	dot func(k int, a []T, lda int, b []T, ldb int, c []T, ldc, rows, cols, flags int, bias []T)
 }
 
 // The kernel sets in use, chosen once. nnArchF32 is the fastest the CPU
@@ -177,7 +193,7 @@ func nnPadN(n, nr int) int { return (n + nr - 1) / nr * nr }
 
 // nnPackBLen is the length of B packed for a k×n product, for any kernel
 // set.
-func nnPackBLen(k, n int) int { return k * nnPadN(n, nnMaxNR) }
+func nnPackBLen(k, n int) int { return k*nnPadN(n, nnMaxNR) + gtailPackLen(k, n) }
 
 // nnPackB packs op(B) (k×n) for the kernel set of T into dst
 // (nnPackBLen(k, n) elements).
@@ -188,21 +204,36 @@ func nnPackB[T nnGemmNum](ctx *Ctx, k, n int, b []T, ldb int, transB bool, dst [
 // nnPackBWith packs op(B) for ar: for each K block (nnKBlock) starting at
 // k0 with depth kc, panel jp occupies dst[k0*nPad+jp*kc*nr:][:kc*nr], element
 // (p, j) at p*nr+j, padded with zeros past column n (nPad is n rounded up
-// to panels). Panels are packed in parallel.
+// to panels). Panels are packed in parallel. When ar has a dot kernel,
+// the last gtailWidth(ar, n) columns follow at dst[k*nPad:], as rows of
+// k (gtailPack).
 func nnPackBWith[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, k, n int, b []T, ldb int, transB bool, dst []T) {
 	nr := ar.nr
 	nPad := nnPadN(n, nr)
 	panels := nPad / nr
 	grain := max(1, nnGemmGrain/(max(k, 1)*nr*8))
-	ctx.Parallel(panels, grain, func(lo, hi int) {
-		nb := nnKBlocks(k)
-		for kb := 0; kb < nb; kb++ {
-			k0, kc := nnKBlock(k, nb, kb)
-			for jp := lo; jp < hi; jp++ {
-				nnPackBPanel(b, ldb, transB, n, k0, kc, jp*nr, nr, dst[k0*nPad+jp*kc*nr:][:kc*nr])
-			}
+	ParallelJob(ctx, panels, grain, nnPackBJob[T]{k: k, n: n, b: b, ldb: ldb, transB: transB, dst: dst, nr: nr, nPad: nPad})
+	if t := gtailWidth(ar, n); t > 0 {
+		gtailPack(b, ldb, transB, k, n-t, t, dst[k*nPad:])
+	}
+}
+
+// nnPackBJob packs panels [lo, hi) of nnPackBWith.
+type nnPackBJob[T nnGemmNum] struct {
+	k, n, ldb, nr, nPad int
+	b, dst              []T
+	transB              bool
+}
+
+func (j *nnPackBJob[T]) Chunk(lo, hi int) {
+	k, nr, nPad := j.k, j.nr, j.nPad
+	nb := nnKBlocks(k)
+	for kb := 0; kb < nb; kb++ {
+		k0, kc := nnKBlock(k, nb, kb)
+		for jp := lo; jp < hi; jp++ {
+			nnPackBPanel(j.b, j.ldb, j.transB, j.n, k0, kc, jp*nr, nr, j.dst[k0*nPad+jp*kc*nr:][:kc*nr])
 		}
-	})
+	}
 }
 
 // nnPackBPanel packs columns [j0, j0+nr) (zeros past n) and steps
@@ -255,11 +286,12 @@ func nnPackA[T nnGemmNum](a []T, lda int, transA bool, i0, rows, k0, kc, mr int,
 	}
 }
 
-// nnGemm computes C = op(A)·op(B), overwriting C. pb, when not nil, is B
-// already packed by nnPackB (b is then unused). The work is split with
+// nnGemm computes C = op(A)·op(B), overwriting C, with the column tail
+// as dot products (nnEpilogue.DotTail). pb, when not nil, is B already
+// packed by nnPackB (b is then unused). The work is split with
 // ctx.Parallel; a canceled ctx stops it early (the caller reports ctx.Err).
 func nnGemm[T nnGemmNum](ctx *Ctx, m, n, k int, a []T, lda int, transA bool, b []T, ldb int, transB bool, pb []T, c []T, ldc int) {
-	nnGemmWith(nnArchOf[T](), ctx, m, n, k, a, lda, transA, b, ldb, transB, pb, c, ldc, nnEpilogue[T]{})
+	nnGemmWith(nnArchOf[T](), ctx, m, n, k, a, lda, transA, b, ldb, transB, pb, c, ldc, nnEpilogue[T]{DotTail: true})
 }
 
 // nnGemmEp is nnGemm followed by the epilogue ep: C = act(op(A)·op(B) +
@@ -287,28 +319,47 @@ func nnGemmWith[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, m, n, k int, a []T, ld
 		}
 		return
 	}
+	dot := 0
+	if ep.DotTail {
+		dot = gtailWidth(ar, n)
+	}
 	if m <= ar.rowMax {
-		nnGemmRows(ar, ctx, m, n, k, a, lda, transA, b, ldb, transB, pb, c, ldc, ep.Bias, ef)
+		nnGemmRows(ar, ctx, m, n, k, a, lda, transA, b, ldb, transB, pb, c, ldc, ep.Bias, ef, dot)
 		return
 	}
 	if pb == nil {
 		buf, release := nnScratch[T](ctx, nnPackBLen(k, n))
-		defer release()
+		defer release.Release()
 		nnPackBWith(ar, ctx, k, n, b, ldb, transB, buf)
 		pb = buf
 	}
 	mr := ar.mr
 	panels := (m + mr - 1) / mr
 	grain := max(1, nnGemmGrain/(mr*n*k))
-	ctx.Parallel(panels, grain, func(lo, hi int) {
-		nnGemmPanels(ar, ctx, lo*mr, min(hi*mr, m), n, k, a, lda, transA, pb, c, ldc, ep.Bias, ef)
-	})
+	ParallelJob(ctx, panels, grain, nnPanelsJob[T]{ar: ar, ctx: ctx, m: m, n: n, k: k, a: a, lda: lda, transA: transA, pb: pb, c: c, ldc: ldc, bias: ep.Bias, ef: ef, dot: dot})
 }
 
-// nnGemmPanels computes rows [r0, r1) of C from packed B.
-func nnGemmPanels[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, r0, r1, n, k int, a []T, lda int, transA bool, pb []T, c []T, ldc int, bias []T, ef int) {
+// nnPanelsJob computes the row panels [lo, hi) of nnGemmWith.
+type nnPanelsJob[T nnGemmNum] struct {
+	ar             *nnGemmArch[T]
+	ctx            *Ctx
+	m, n, k, lda   int
+	ldc, ef, dot   int
+	a, pb, c, bias []T
+	transA         bool
+}
+
+func (j *nnPanelsJob[T]) Chunk(lo, hi int) {
+	mr := j.ar.mr
+	nnGemmPanels(j.ar, j.ctx, lo*mr, min(hi*mr, j.m), j.n, j.k, j.a, j.lda, j.transA, j.pb, j.c, j.ldc, j.bias, j.ef, j.dot)
+}
+
+// nnGemmPanels computes rows [r0, r1) of C from packed B, the last dot
+// columns with ar.dot (gtailRun).
+func nnGemmPanels[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, r0, r1, n, k int, a []T, lda int, transA bool, pb []T, c []T, ldc int, bias []T, ef, dot int) {
 	mr, nr := ar.mr, ar.nr
 	nPad := nnPadN(n, nr)
+	nt := n - dot // columns of the tiles
 	mc := mr * nnMCPanels
 	nc := max(nr, nnNC/nr*nr)
 	nb := nnKBlocks(k)
@@ -318,14 +369,14 @@ func nnGemmPanels[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, r0, r1, n, k int, a 
 		rowStep = lda
 	}
 	abuf, release := nnScratch[T](ctx, mr*min(k, nnKC))
-	defer release()
+	defer release.Release()
 	for i0 := r0; i0 < r1; i0 += mc {
 		if ctx.Err() != nil {
 			return
 		}
 		i1 := min(i0+mc, r1)
-		for j0 := 0; j0 < n; j0 += nc {
-			j1 := min(j0+nc, n)
+		for j0 := 0; j0 < nt; j0 += nc {
+			j1 := min(j0+nc, nt)
 			for kb := 0; kb < nb; kb++ {
 				k0, kc := nnKBlock(k, nb, kb)
 				flags := nnKFlags(kb, nb, ef)
@@ -340,7 +391,7 @@ func nnGemmPanels[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, r0, r1, n, k int, a 
 							for jj := j0; jj < j1; jj += nnRowPanels * nr {
 								np := min(nnRowPanels, (j1-jj+nr-1)/nr)
 								jl := jj + (np-1)*nr
-								ar.row(kc, ai, rowStep, blk[jj*kc:], nr, kc*nr, np, c[i*ldc+jj:], min(nr, n-jl), flags, nnBiasAt(bias, flags, jj))
+								ar.row(kc, ai, rowStep, blk[jj*kc:], nr, kc*nr, np, c[i*ldc+jj:], min(nr, nt-jl), flags, nnBiasAt(bias, flags, jj))
 							}
 						}
 						continue
@@ -352,10 +403,13 @@ func nnGemmPanels[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, r0, r1, n, k int, a 
 						ap, aRow, aStep = a[ii*lda+k0:], lda, 1
 					}
 					for jj := j0; jj < j1; jj += nr {
-						ar.tile(kc, ap, aRow, aStep, blk[jj*kc:], c[ii*ldc+jj:], ldc, rows, min(nr, n-jj), flags, nnBiasAt(bias, flags, jj))
+						ar.tile(kc, ap, aRow, aStep, blk[jj*kc:], c[ii*ldc+jj:], ldc, rows, min(nr, nt-jj), flags, nnBiasAt(bias, flags, jj))
 					}
 				}
 			}
+		}
+		if dot > 0 {
+			gtailRun(ar, ctx, i0, i1, nt, dot, k, a, lda, transA, pb[k*nPad:], k, c, ldc, bias, ef)
 		}
 	}
 }
@@ -383,13 +437,15 @@ func nnDirectA[T nnGemmNum](ar *nnGemmArch[T], lda int, transA bool) bool {
 }
 
 // nnGemmRows computes the m ≤ ar.rowMax rows of C one at a time with the
-// row kernel, splitting the column panels between workers. B is read in
-// place when it is neither packed nor transposed.
-func nnGemmRows[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, m, n, k int, a []T, lda int, transA bool, b []T, ldb int, transB bool, pb []T, c []T, ldc int, bias []T, ef int) {
+// row kernel, splitting the column panels between workers, and the last
+// dot columns with ar.dot (gtailRun). B is read in place when it is
+// neither packed nor transposed.
+func nnGemmRows[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, m, n, k int, a []T, lda int, transA bool, b []T, ldb int, transB bool, pb []T, c []T, ldc int, bias []T, ef, dot int) {
 	nr := ar.nr
-	if pb == nil && transB {
+	nt := n - dot // columns of the row kernel
+	if pb == nil && transB && nt > 0 {
 		buf, release := nnScratch[T](ctx, nnPackBLen(k, n))
-		defer release()
+		defer release.Release()
 		nnPackBWith(ar, ctx, k, n, b, ldb, transB, buf)
 		pb = buf
 	}
@@ -397,52 +453,83 @@ func nnGemmRows[T nnGemmNum](ar *nnGemmArch[T], ctx *Ctx, m, n, k int, a []T, ld
 	if transA {
 		aStep = lda
 	}
-	panels := (n + nr - 1) / nr
-	grain := max(nnRowPanels, nnGemmGrain/(m*k*nr))
-	if pb != nil {
-		nPad := nnPadN(n, nr)
-		nb := nnKBlocks(k)
-		ctx.Parallel(panels, grain, func(lo, hi int) {
-			for i := 0; i < m; i++ {
-				ai := nnRowOf(a, lda, transA, i)
-				for kb := 0; kb < nb; kb++ {
-					k0, kc := nnKBlock(k, nb, kb)
-					flags := nnKFlags(kb, nb, ef)
-					blk := pb[k0*nPad:]
-					for jp := lo; jp < hi; jp += nnRowPanels {
-						np := min(nnRowPanels, hi-jp)
-						j0 := jp * nr
-						cols := min(nr, n-(jp+np-1)*nr)
-						ar.row(kc, ai[k0*aStep:], aStep, blk[j0*kc:], nr, kc*nr, np, c[i*ldc+j0:], cols, flags, nnBiasAt(bias, flags, j0))
-					}
-				}
-			}
-		})
+	if nt > 0 {
+		panels := (nt + nr - 1) / nr
+		grain := max(nnRowPanels, nnGemmGrain/(m*k*nr))
+		ParallelJob(ctx, panels, grain, nnRowsJob[T]{ar: ar, ctx: ctx, m: m, n: n, nt: nt, k: k, a: a, lda: lda, transA: transA, aStep: aStep,
+			b: b, ldb: ldb, pb: pb, c: c, ldc: ldc, bias: bias, ef: ef, panels: panels})
+	}
+	if dot == 0 {
 		return
 	}
-	ctx.Parallel(panels, grain, func(lo, hi int) {
-		full := hi
-		var tail []T
-		if hi == panels && n%nr != 0 {
-			// The last panel is partial: pack it so that the row kernel
-			// can read whole panels.
-			full = hi - 1
-			buf, release := nnScratch[T](ctx, k*nr)
-			defer release()
-			nnPackBPanel(b, ldb, false, n, 0, k, full*nr, nr, buf)
-			tail = buf
-		}
+	switch {
+	case pb != nil:
+		gtailRun(ar, ctx, 0, m, nt, dot, k, a, lda, transA, pb[k*nnPadN(n, nr):], k, c, ldc, bias, ef)
+	case transB:
+		gtailRun(ar, ctx, 0, m, nt, dot, k, a, lda, transA, b[nt*ldb:], ldb, c, ldc, bias, ef)
+	default:
+		bt, release := nnScratch[T](ctx, dot*k)
+		defer release.Release()
+		gtailPack(b, ldb, false, k, nt, dot, bt)
+		gtailRun(ar, ctx, 0, m, nt, dot, k, a, lda, transA, bt, k, c, ldc, bias, ef)
+	}
+}
+
+// nnRowsJob computes the column panels [lo, hi) of nnGemmRows.
+type nnRowsJob[T nnGemmNum] struct {
+	ar                   *nnGemmArch[T]
+	ctx                  *Ctx
+	m, n, k, lda, aStep  int
+	ldb, ldc, ef, panels int
+	nt                   int // columns computed (the first nt of n)
+	a, b, pb, c, bias    []T
+	transA               bool
+}
+
+func (j *nnRowsJob[T]) Chunk(lo, hi int) {
+	ar, m, n, k, a, lda, transA, aStep, c, ldc, bias, ef := j.ar, j.m, j.nt, j.k, j.a, j.lda, j.transA, j.aStep, j.c, j.ldc, j.bias, j.ef
+	nr := ar.nr
+	if pb := j.pb; pb != nil {
+		nPad := nnPadN(j.n, nr) // packed for all n columns
+		nb := nnKBlocks(k)
 		for i := 0; i < m; i++ {
 			ai := nnRowOf(a, lda, transA, i)
-			for jp := lo; jp < full; jp += nnRowPanels {
-				np := min(nnRowPanels, full-jp)
-				ar.row(k, ai, aStep, b[jp*nr:], ldb, nr, np, c[i*ldc+jp*nr:], nr, ef, nnBiasAt(bias, ef, jp*nr))
-			}
-			if tail != nil {
-				ar.row(k, ai, aStep, tail, nr, k*nr, 1, c[i*ldc+full*nr:], n-full*nr, ef, nnBiasAt(bias, ef, full*nr))
+			for kb := 0; kb < nb; kb++ {
+				k0, kc := nnKBlock(k, nb, kb)
+				flags := nnKFlags(kb, nb, ef)
+				blk := pb[k0*nPad:]
+				for jp := lo; jp < hi; jp += nnRowPanels {
+					np := min(nnRowPanels, hi-jp)
+					j0 := jp * nr
+					cols := min(nr, n-(jp+np-1)*nr)
+					ar.row(kc, ai[k0*aStep:], aStep, blk[j0*kc:], nr, kc*nr, np, c[i*ldc+j0:], cols, flags, nnBiasAt(bias, flags, j0))
+				}
 			}
 		}
-	})
+		return
+	}
+	b, ldb := j.b, j.ldb
+	full := hi
+	var tail []T
+	if hi == j.panels && n%nr != 0 {
+		// The last panel is partial: pack it so that the row kernel
+		// can read whole panels.
+		full = hi - 1
+		buf, release := nnScratch[T](j.ctx, k*nr)
+		defer release.Release()
+		nnPackBPanel(b, ldb, false, n, 0, k, full*nr, nr, buf)
+		tail = buf
+	}
+	for i := 0; i < m; i++ {
+		ai := nnRowOf(a, lda, transA, i)
+		for jp := lo; jp < full; jp += nnRowPanels {
+			np := min(nnRowPanels, full-jp)
+			ar.row(k, ai, aStep, b[jp*nr:], ldb, nr, np, c[i*ldc+jp*nr:], nr, ef, nnBiasAt(bias, ef, jp*nr))
+		}
+		if tail != nil {
+			ar.row(k, ai, aStep, tail, nr, k*nr, 1, c[i*ldc+full*nr:], n-full*nr, ef, nnBiasAt(bias, ef, full*nr))
+		}
+	}
 }
 
 // nnRowOf returns row i of op(A): its elements are at a stride of lda
@@ -507,9 +594,17 @@ const (
 )
 
 // nnGoArch returns the portable kernel set for T: a 4×4 tile over packed
-// A, products rounded before they are added.
+// A, products rounded before they are added, except for float32, whose
+// multiply-adds round once (vmathGoTile, vmathGoRow).
 func nnGoArch[T nnGemmNum]() *nnGemmArch[T] {
-	return &nnGemmArch[T]{name: "go", mr: nnGoMR, nr: nnGoNR, rowMax: 1, tile: nnGoTile[T], row: nnGoRow[T]}
+	ar := &nnGemmArch[T]{name: "go", mr: nnGoMR, nr: nnGoNR, rowMax: 1, tile: nnGoTile[T], row: nnGoRow[T]}
+	if f32, ok := any(ar).(*nnGemmArch[float32]); ok {
+		// float32: the same loops with fused multiply-adds (vmath_fma.go),
+		// which give the bits of the SIMD kernels.
+		f32.fused, f32.tile, f32.row = true, vmathGoTile, vmathGoRow
+		f32.dot = gtailGoDot
+	}
+	return ar
 }
 
 // nnGoTile is the tile kernel of nnGoArch; a is a packed panel (aRow 1,
@@ -600,14 +695,25 @@ func nnGoRow[T nnGemmNum](kc int, a []T, aStep int, b []T, bRow, bPanel, np int,
 	}
 }
 
-// nnScratch returns n elements of scratch storage from ctx and a function
-// that gives it back.
-func nnScratch[T nnNum](ctx *Ctx, n int) ([]T, func()) {
+// nnScratch returns n elements of scratch storage from ctx and what gives
+// it back (`defer release.Release()`).
+func nnScratch[T nnNum](ctx *Ctx, n int) ([]T, nnScratchBuf) {
 	t, err := ctx.Alloc(tensor.DTypeOf[T](), tensor.Shape{n})
 	if err != nil {
 		// Scratch is bounded by the sizes of the operands, which are
 		// already allocated; fall back to the heap rather than fail.
-		return make([]T, n), func() {}
+		return make([]T, n), nnScratchBuf{}
 	}
-	return tensor.As[T](t), t.Release
+	return tensor.As[T](t), nnScratchBuf{t}
+}
+
+// nnScratchBuf is scratch storage to give back; a method value such as
+// t.Release would be allocated on every call.
+type nnScratchBuf struct{ t *tensor.Tensor }
+
+// Release gives the storage back (nothing for heap storage).
+func (b nnScratchBuf) Release() {
+	if b.t != nil {
+		b.t.Release()
+	}
 }

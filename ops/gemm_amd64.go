@@ -43,8 +43,8 @@ func gemmTileAVX2(kc int, a *float32, aRow, aStep int, b, c *float32, ldc, rows,
 func gemmRowAVX2(kc int, a *float32, aStep int, b *float32, bRow, bPanel, np int, c *float32, cols, flags int, bias *float32)
 
 var (
-	nnArchAVX512 = nnAsmArch("avx512", 14, 32, 9, gemmTileAVX512, gemmRowAVX512)
-	nnArchAVX2   = nnAsmArch("avx2", 6, 16, 4, gemmTileAVX2, gemmRowAVX2)
+	nnArchAVX512 = gtailWith(nnAsmArch("avx512", 14, 32, 9, gemmTileAVX512, gemmRowAVX512), gtailDotAVX512)
+	nnArchAVX2   = gtailWith(nnAsmArch("avx2", 6, 16, 4, gemmTileAVX2, gemmRowAVX2), gtailDotAVX2)
 )
 
 func nnHasAVX512() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL }

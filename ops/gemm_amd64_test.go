@@ -85,7 +85,7 @@ func TestGemmAsmGuardPages(t *testing.T) {
 						bb := b
 						if prepack {
 							var freePB func()
-							pb, freePB = nnGuarded(t, k*nnPadN(n, ar.nr))
+							pb, freePB = nnGuarded(t, k*nnPadN(n, ar.nr)+k*gtailWidth(ar, n))
 							defer freePB()
 							nnPackBWith(ar, &Ctx{}, k, n, b, ldb, tr[1], pb)
 							bb = nil

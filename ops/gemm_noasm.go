@@ -3,9 +3,9 @@
 package ops
 
 // nnSelectArchF32 returns the float32 kernel set of builds without
-// assembly: the portable one (nnGoArch). Its tile kernel is the reference
-// loop that the assembly tiles of gemm_amd64.s implement, with the
-// multiply-add fused there (one rounding) and not here (two):
+// assembly: the portable one (nnGoArch). Its tile kernel (vmathGoTile) is
+// the reference loop that the assembly tiles of gemm_amd64.s implement,
+// each multiply-add rounded once (fma), here as there:
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
@@ -14,7 +14,7 @@ package ops
 //				acc = c[i*ldc+j]
 //			}
 //			for p := 0; p < kc; p++ {
-//				acc += a[i*aRow+p*aStep] * b[p*nr+j]
+//				acc = fma(a[i*aRow+p*aStep], b[p*nr+j], acc)
 //			}
 //			if flags&nnGemmBias != 0 {
 //				acc += bias[j]

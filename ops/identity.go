@@ -66,11 +66,11 @@ func arrIdentityKernel(op string) Kernel {
 		if len(in) < 1 {
 			return nil, fmt.Errorf("%w: op %s: expected 1 input, got %d", ErrShape, op, len(in))
 		}
-		v, err := arrView(op, in[0], in[0].Shape())
+		v, err := arrCtxView(ctx, op, in[0], in[0].Shape())
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{v}, nil
+		return ctx.Out(v), nil
 	})
 }
 

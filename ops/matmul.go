@@ -220,7 +220,7 @@ func (kn *nnMatMulKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tenso
 		out.Release()
 		return nil, err
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
 }
 
 // nnGonumBlock bounds the blocks handed to gonum so that its Gemm never

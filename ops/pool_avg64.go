@@ -23,48 +23,60 @@ func nnAvgPoolF64(ctx *Ctx, dt tensor.DType, a nnWindowAttrs, x *tensor.Tensor) 
 	}
 	od := tensor.As[float32](out)
 	if len(od) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
-	xd := tensor.As[float32](x)
-	c := g.c
-	rowWork := max(1, g.ow*a.kH*a.kW*c)
-	ctx.Parallel(g.n*g.oh, max(1, nnGemmGrain/rowWork), func(lo, hi int) {
-		acc := make([]float64, c)
-		for r := lo; r < hi; r++ {
-			if ctx.Err() != nil {
-				return
-			}
-			n, oh := r/g.oh, r%g.oh
-			ih0 := oh*a.strideH - g.padT
-			kh0, kh1 := max(0, -ih0), min(a.kH, g.h-ih0)
-			for ow := range g.ow {
-				iw0 := ow*a.strideW - g.padL
-				kw0, kw1 := max(0, -iw0), min(a.kW, g.w-iw0)
-				clear(acc)
-				count := 0
-				for kh := kh0; kh < kh1; kh++ {
-					for kw := kw0; kw < kw1; kw++ {
-						px := xd[((n*g.h+ih0+kh)*g.w+iw0+kw)*c:][:c]
-						for j, v := range px {
-							acc[j] += float64(v)
-						}
-						count++
-					}
-				}
-				o := od[(r*g.ow+ow)*c:][:c]
-				for j := range o {
-					if count == 0 {
-						o[j] = 0
-						continue
-					}
-					o[j] = float32(acc[j] / float64(count))
-				}
-			}
-		}
-	})
+	rowWork := max(1, g.ow*a.kH*a.kW*g.c)
+	ParallelJob(ctx, g.n*g.oh, max(1, nnGemmGrain/rowWork), nnAvgPool64Job{ctx: ctx, g: g, a: a, xd: tensor.As[float32](x), od: od})
 	if err := ctx.Err(); err != nil {
 		out.Release()
 		return nil, err
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
+}
+
+// nnAvgPool64Job computes output rows [lo, hi) (over all images) of
+// nnAvgPoolF64.
+type nnAvgPool64Job struct {
+	ctx    *Ctx
+	g      nnConvShape
+	a      nnWindowAttrs
+	xd, od []float32
+}
+
+func (j *nnAvgPool64Job) Chunk(lo, hi int) {
+	ctx, g, a, xd, od := j.ctx, &j.g, &j.a, j.xd, j.od
+	c := g.c
+	acc, release := nnScratch[float64](ctx, c)
+	defer release.Release()
+	for r := lo; r < hi; r++ {
+		if ctx.Err() != nil {
+			return
+		}
+		n, oh := r/g.oh, r%g.oh
+		ih0 := oh*a.strideH - g.padT
+		kh0, kh1 := max(0, -ih0), min(a.kH, g.h-ih0)
+		for ow := range g.ow {
+			iw0 := ow*a.strideW - g.padL
+			kw0, kw1 := max(0, -iw0), min(a.kW, g.w-iw0)
+			clear(acc)
+			count := 0
+			for kh := kh0; kh < kh1; kh++ {
+				for kw := kw0; kw < kw1; kw++ {
+					px := xd[((n*g.h+ih0+kh)*g.w+iw0+kw)*c:][:c]
+					for j, v := range px {
+						acc[j] += float64(v)
+					}
+					count++
+				}
+			}
+			o := od[(r*g.ow+ow)*c:][:c]
+			for j := range o {
+				if count == 0 {
+					o[j] = 0
+					continue
+				}
+				o[j] = float32(acc[j] / float64(count))
+			}
+		}
+	}
 }

@@ -86,7 +86,7 @@ func nnInferPool(n *Node) ([]Value, error) {
 // nnPoolGeometry returns the output geometry of a pool on input shape xs.
 func nnPoolGeometry(op string, a nnWindowAttrs, xs tensor.Shape) (g nnConvShape, err error) {
 	if len(xs) != 4 {
-		return g, fmt.Errorf("%w: op %s: input must be rank 4, got %v", ErrShape, op, xs)
+		return g, fmt.Errorf("%w: op %s: input must be rank 4, got %v", ErrShape, op, xs.Clone())
 	}
 	return nnConvGeometry(op, a, xs, tensor.Shape{a.kH, a.kW, xs[3], 1})
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -102,12 +103,33 @@ func nnIntValues(op, what string, t *tensor.Tensor) ([]int, error) {
 
 // nnReducedAxes returns which of rank axes are reduced.
 func nnReducedAxes(op string, axes *tensor.Tensor, rank int) ([]bool, error) {
-	vals, err := nnIntValues(op, "reduction axes", axes)
-	if err != nil {
-		return nil, err
+	return nnReducedAxesTo(nil, op, axes, rank)
+}
+
+// nnReducedAxesTo is nnReducedAxes reusing the storage of red.
+func nnReducedAxesTo(red []bool, op string, axes *tensor.Tensor, rank int) ([]bool, error) {
+	if axes.Rank() > 1 {
+		return nil, fmt.Errorf("%w: op %s: reduction axes must be a scalar or vector, got shape %v", ErrShape, op, axes.Shape())
 	}
-	red := make([]bool, rank)
-	for _, a := range vals {
+	var n int
+	switch d := axes.Data().(type) {
+	case []int32:
+		n = len(d)
+	case []int64:
+		n = len(d)
+	default:
+		return nil, fmt.Errorf("%w: op %s: reduction axes must be int32 or int64, got %s", ErrDType, op, axes.DType())
+	}
+	red = slices.Grow(red[:0], rank)[:rank]
+	clear(red)
+	for i := range n {
+		var a int
+		switch d := axes.Data().(type) {
+		case []int32:
+			a = int(d[i])
+		case []int64:
+			a = int(d[i])
+		}
 		if a < -rank || a >= rank {
 			return nil, fmt.Errorf("%w: op %s: invalid reduction axis %d for input of rank %d (expected [%d, %d))", ErrShape, op, a, rank, -rank, rank)
 		}
@@ -121,7 +143,12 @@ func nnReducedAxes(op string, axes *tensor.Tensor, rank int) ([]bool, error) {
 
 // nnReducedShape returns the output shape of a reduction.
 func nnReducedShape(dims []int, red []bool, keep bool) []int {
-	out := []int{}
+	return nnReducedShapeTo([]int{}, dims, red, keep)
+}
+
+// nnReducedShapeTo is nnReducedShape appending to out[:0].
+func nnReducedShapeTo(out, dims []int, red []bool, keep bool) []int {
+	out = out[:0]
 	for i, d := range dims {
 		switch {
 		case !red[i]:
@@ -388,11 +415,17 @@ func (kn *nnReduce[T, A]) finish(acc A, count int) T {
 func (kn *nnReduce[T, A]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x := in[0]
 	xs := x.Shape()
-	red, err := nnReducedAxes(kn.name, in[1], len(xs))
+	kp := Keep[nnReduceKeep](ctx)
+	red, err := nnReducedAxesTo(kp.red, kn.name, in[1], len(xs))
 	if err != nil {
 		return nil, err
 	}
-	outShape := tensor.Shape(nnReducedShape(xs, red, kn.keep))
+	kp.red = red
+	if kp.shape == nil {
+		kp.shape = make([]int, 0, len(xs)) // never nil: a scalar's shape is [], as nnReducedShape gives
+	}
+	outShape := tensor.Shape(nnReducedShapeTo(kp.shape, xs, red, kn.keep))
+	kp.shape = outShape
 	count := 1
 	anyRed := false
 	for i, r := range red {
@@ -402,8 +435,11 @@ func (kn *nnReduce[T, A]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		}
 	}
 	if !anyRed {
-		v, err := x.View(outShape)
-		return []*tensor.Tensor{v}, err
+		v, err := ctx.View(x, outShape)
+		if err != nil {
+			return nil, err
+		}
+		return ctx.Out(v), nil
 	}
 	out, err := ctx.Alloc(kn.dt, outShape)
 	if err != nil {
@@ -411,21 +447,22 @@ func (kn *nnReduce[T, A]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 	}
 	od := tensor.As[T](out)
 	if len(od) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	if count == 0 {
 		v := kn.finish(nnRedInit[A](kn.op), 0)
 		for i := range od {
 			od[i] = v
 		}
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
 	// Merge runs of adjacent kept or reduced axes, dropping size-1 axes.
 	type group struct {
 		size int
 		red  bool
 	}
-	var groups []group
+	var groupBuf [8]group
+	groups := groupBuf[:0]
 	for i, d := range xs {
 		if d == 1 {
 			continue
@@ -474,24 +511,74 @@ func (kn *nnReduce[T, A]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		out.Release()
 		return nil, err
 	}
-	return []*tensor.Tensor{out}, nil
+	return ctx.Out(out), nil
+}
+
+// nnReduceKeep is what a reduction node keeps from call to call (Keep).
+type nnReduceKeep struct {
+	red   []bool
+	shape []int
 }
 
 // reduceRows reduces each contiguous row of r elements.
 func (kn *nnReduce[T, A]) reduceRows(ctx *Ctx, xd, od []T, k, r int) {
-	ctx.Parallel(k, max(1, nnGemmGrain/r), func(lo, hi int) {
+	ParallelJob(ctx, k, max(1, nnGemmGrain/r), nnReduceJob[T, A]{kn: kn, ctx: ctx, xd: xd, od: od, r: r})
+}
+
+// nnReduceJob reduces rows [lo, hi) of r elements (reduceRows, k2 0) or
+// column blocks [lo, hi) of [k1, r, k2] (reduceCols).
+type nnReduceJob[T, A nnNum] struct {
+	kn             *nnReduce[T, A]
+	ctx            *Ctx
+	xd, od         []T
+	r, k2, bw, blk int
+}
+
+func (j *nnReduceJob[T, A]) Chunk(lo, hi int) {
+	kn, xd, od, r := j.kn, j.xd, j.od, j.r
+	if j.k2 == 0 {
 		for i := lo; i < hi; i++ {
 			od[i] = kn.finish(nnFoldRow(kn.op, nnRedInit[A](kn.op), xd[i*r:(i+1)*r]), r)
 		}
-	})
+		return
+	}
+	k2, bw, blocks := j.k2, j.bw, j.blk
+	acc, release := nnScratch[A](j.ctx, min(k2, bw))
+	defer release.Release()
+	for u := lo; u < hi; u++ {
+		i, j0 := u/blocks, u%blocks*bw
+		w := min(bw, k2-j0)
+		a := acc[:w]
+		init := nnRedInit[A](kn.op)
+		for j := range a {
+			a[j] = init
+		}
+		if !cvFoldColsFast(kn.op, a, xd[i*r*k2+j0:], r, k2) {
+			for p := 0; p < r; p++ {
+				nnFoldCols(kn.op, a, xd[(i*r+p)*k2+j0:][:w])
+			}
+		}
+		dst := od[i*k2+j0:][:w]
+		for j, v := range a {
+			dst[j] = kn.finish(v, r)
+		}
+	}
 }
 
 // nnRedColBlock is the width of the column blocks of reduceCols.
 const nnRedColBlock = 512
 
+// nnRedRowBlock is the number of elements a row block of reduceCols
+// should hold, when it cuts long sums of few outputs into blocks.
+const nnRedRowBlock = 1 << 16
+
 // reduceCols reduces x viewed as [k1, r, k2] over its middle axis, folding
 // whole rows of k2 at a time.
 func (kn *nnReduce[T, A]) reduceCols(ctx *Ctx, xd, od []T, k1, r, k2 int) {
+	if k1*k2 <= nnRedColBlock && r*k2 >= 4*nnRedRowBlock {
+		kn.reduceColsBlocked(ctx, xd, od, k1, r, k2)
+		return
+	}
 	bw := nnRedColBlock
 	if ctx.Par != nil && k1*((k2+bw-1)/bw) < 4 && r*k2 >= nnGemmGrain {
 		// Few outputs of long sums: narrower blocks give the workers
@@ -501,28 +588,58 @@ func (kn *nnReduce[T, A]) reduceCols(ctx *Ctx, xd, od []T, k1, r, k2 int) {
 		bw = max(32, (k2+127)/128*32)
 	}
 	blocks := (k2 + bw - 1) / bw
-	ctx.Parallel(k1*blocks, max(1, nnGemmGrain/(r*min(k2, bw))), func(lo, hi int) {
-		acc, release := nnScratch[A](ctx, min(k2, bw))
-		defer release()
-		for u := lo; u < hi; u++ {
-			i, j0 := u/blocks, u%blocks*bw
-			w := min(bw, k2-j0)
-			a := acc[:w]
-			init := nnRedInit[A](kn.op)
-			for j := range a {
-				a[j] = init
-			}
-			if !cvFoldColsFast(kn.op, a, xd[i*r*k2+j0:], r, k2) {
-				for p := 0; p < r; p++ {
-					nnFoldCols(kn.op, a, xd[(i*r+p)*k2+j0:][:w])
-				}
-			}
-			dst := od[i*k2+j0:][:w]
-			for j, v := range a {
-				dst[j] = kn.finish(v, r)
+	ParallelJob(ctx, k1*blocks, max(1, nnGemmGrain/(r*min(k2, bw))), nnReduceJob[T, A]{kn: kn, ctx: ctx, xd: xd, od: od, r: r, k2: k2, bw: bw, blk: blocks})
+}
+
+// reduceColsBlocked is reduceCols for few outputs of long sums (a global
+// pooling): the r rows are cut into blocks of a size that depends only on
+// the shape, each block is folded on its own, and the blocks' results are
+// folded in order, so that workers share the rows and the result does not
+// depend on their number.
+func (kn *nnReduce[T, A]) reduceColsBlocked(ctx *Ctx, xd, od []T, k1, r, k2 int) {
+	rb := max(1, nnRedRowBlock/k2)
+	nb := (r + rb - 1) / rb
+	part, release := nnScratch[A](ctx, k1*nb*k2)
+	defer release.Release()
+	ParallelJob(ctx, k1*nb, 1, nnReduceBlockJob[T, A]{op: kn.op, xd: xd, part: part, r: r, k2: k2, rb: rb, nb: nb})
+	for i := 0; i < k1; i++ {
+		a := part[i*nb*k2:][:k2]
+		for b := 1; b < nb; b++ {
+			nnFoldCols(kn.op, a, part[(i*nb+b)*k2:][:k2])
+		}
+		dst := od[i*k2:][:k2]
+		for j, v := range a {
+			dst[j] = kn.finish(v, r)
+		}
+	}
+}
+
+// nnReduceBlockJob folds the row blocks [lo, hi) of reduceColsBlocked,
+// block u (of image u/nb) into part[u*k2:][:k2].
+type nnReduceBlockJob[T, A nnNum] struct {
+	op            nnRedOp
+	xd            []T
+	part          []A
+	r, k2, rb, nb int
+}
+
+func (j *nnReduceBlockJob[T, A]) Chunk(lo, hi int) {
+	k2, rb := j.k2, j.rb
+	init := nnRedInit[A](j.op)
+	for u := lo; u < hi; u++ {
+		i, b := u/j.nb, u%j.nb
+		p0, p1 := b*rb, min((b+1)*rb, j.r)
+		a := j.part[u*k2:][:k2]
+		for c := range a {
+			a[c] = init
+		}
+		x := j.xd[(i*j.r+p0)*k2:]
+		if !cvFoldColsFast(j.op, a, x, p1-p0, k2) {
+			for p := 0; p < p1-p0; p++ {
+				nnFoldCols(j.op, a, x[p*k2:][:k2])
 			}
 		}
-	})
+	}
 }
 
 // reduceGeneral handles several separate runs of reduced axes: each output
@@ -746,7 +863,7 @@ func (kn *nnArg[T, I]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, err
 	}
 	ctx.Parallel(k1, max(1, nnGemmGrain/(r*k2)), func(lo, hi int) {
 		bv, release := nnScratch[T](ctx, k2)
-		defer release()
+		defer release.Release()
 		for i := lo; i < hi; i++ {
 			oi := od[i*k2 : (i+1)*k2]
 			for j := range bv {

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -40,7 +41,13 @@ func init() {
 // from the other sizes; zero sizes are left out of the product so that the
 // -1 stays inferable for empty tensors.
 func arrReshapeShape(in tensor.Shape, sizes []int64) (tensor.Shape, error) {
-	out := make(tensor.Shape, len(sizes))
+	return arrReshapeShapeTo(make(tensor.Shape, len(sizes)), in, sizes)
+}
+
+// arrReshapeShapeTo is arrReshapeShape writing the shape into out, which
+// has len(sizes) elements (whatever they hold).
+func arrReshapeShapeTo(out tensor.Shape, in tensor.Shape, sizes []int64) (tensor.Shape, error) {
+	clear(out)
 	product := int64(1)
 	unknown := -1
 	hasZero := false
@@ -147,20 +154,29 @@ func buildReshape(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	return KernelFunc(func(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		sizes, err := arrVector("Reshape", "shape", in[1], true)
+		kp := Keep[arrReshapeKeep](ctx)
+		sizes, err := arrVectorTo(&kp.sizes, "Reshape", "shape", in[1], true)
 		if err != nil {
 			return nil, err
 		}
-		out, err := arrReshapeShape(in[0].Shape(), sizes)
+		kp.shape = slices.Grow(kp.shape[:0], len(sizes))[:len(sizes)]
+		out, err := arrReshapeShapeTo(kp.shape, in[0].Shape(), sizes)
 		if err != nil {
 			return nil, err
 		}
-		v, err := arrView("Reshape", in[0], out)
+		v, err := ctx.View(in[0], out)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: op Reshape: %v", ErrShape, err)
 		}
-		return []*tensor.Tensor{v}, nil
+		return ctx.Out(v), nil
 	}), nil
+}
+
+// arrReshapeKeep is what a Reshape node keeps from call to call (Keep):
+// room for the sizes (when int32) and for the output shape.
+type arrReshapeKeep struct {
+	sizes []int64
+	shape tensor.Shape
 }
 
 // batchReshape keeps the batch on axis 0 only when the requested shape is a
@@ -220,19 +236,26 @@ func arrSqueezeDims(n *Node) ([]int64, error) {
 // arrSqueezeShape returns the dimensions of in kept by Squeeze; unknown
 // dimensions (-1) are kept unless listed.
 func arrSqueezeShape(in []int, axes []int64) ([]int, error) {
+	return arrSqueezeShapeTo(&arrShapeKeep{}, in, axes)
+}
+
+// arrSqueezeShapeTo is arrSqueezeShape using the storage of kp.
+func arrSqueezeShapeTo(kp *arrShapeKeep, in []int, axes []int64) ([]int, error) {
 	r := len(in)
-	drop := make([]bool, r)
+	kp.drop = slices.Grow(kp.drop[:0], r)[:r]
+	drop := kp.drop
+	clear(drop)
 	for _, a := range axes {
 		ax, err := arrNormAxis("Squeeze", a, r)
 		if err != nil {
 			return nil, err
 		}
 		if in[ax] >= 0 && in[ax] != 1 {
-			return nil, fmt.Errorf("%w: op Squeeze: cannot squeeze dim[%d] of shape %v: expected a dimension of 1, got %d", ErrShape, ax, tensor.PartialShape{Dims: in}, in[ax])
+			return nil, fmt.Errorf("%w: op Squeeze: cannot squeeze dim[%d] of shape %v: expected a dimension of 1, got %d", ErrShape, ax, tensor.PartialShape{Dims: slices.Clone(in)}, in[ax])
 		}
 		drop[ax] = true
 	}
-	out := make([]int, 0, r)
+	out := slices.Grow(kp.shape[:0], r)
 	for i, d := range in {
 		if len(axes) == 0 {
 			if d == 1 {
@@ -247,7 +270,15 @@ func arrSqueezeShape(in []int, axes []int64) ([]int, error) {
 		}
 		out = append(out, d)
 	}
+	kp.shape = out
 	return out, nil
+}
+
+// arrShapeKeep is what a Squeeze or ExpandDims node keeps from call to
+// call (Keep): room for the output shape and the squeezed axes.
+type arrShapeKeep struct {
+	shape []int
+	drop  []bool
 }
 
 func inferSqueeze(n *Node) ([]Value, error) {
@@ -288,15 +319,15 @@ func buildSqueeze(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	return KernelFunc(func(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		out, err := arrSqueezeShape(in[0].Shape(), axes)
+		out, err := arrSqueezeShapeTo(Keep[arrShapeKeep](ctx), in[0].Shape(), axes)
 		if err != nil {
 			return nil, err
 		}
-		v, err := arrView("Squeeze", in[0], out)
+		v, err := arrCtxView(ctx, "Squeeze", in[0], out)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{v}, nil
+		return ctx.Out(v), nil
 	}), nil
 }
 
@@ -387,11 +418,14 @@ func buildExpandDims(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := arrView("ExpandDims", in[0], arrInsertDim(in[0].Shape(), ax, 1))
+		kp := Keep[arrShapeKeep](ctx)
+		dims := in[0].Shape()
+		kp.shape = append(append(append(kp.shape[:0], dims[:ax]...), 1), dims[ax:]...)
+		v, err := arrCtxView(ctx, "ExpandDims", in[0], kp.shape)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{v}, nil
+		return ctx.Out(v), nil
 	}), nil
 }
 

@@ -99,7 +99,8 @@ func mathRowsOf[T any](row func(d, x []T)) func(d, x []T, c int) {
 }
 
 func (k *mathSoftmaxKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	d, err := mathInputs[T](k.op, in, 1)
+	var buf [1][]T
+	d, err := mathInputsTo(buf[:], k.op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -114,15 +115,25 @@ func (k *mathSoftmaxKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Ten
 	src, dst := d[0], tensor.As[T](out)
 	c := shape[len(shape)-1]
 	if len(dst) == 0 {
-		return []*tensor.Tensor{out}, nil
+		return ctx.Out(out), nil
 	}
-	ctx.Parallel(len(dst)/c, max(1, mathGrain/c), func(lo, hi int) {
-		k.rows(dst[lo*c:hi*c], src[lo*c:hi*c], c)
-		if k.round != nil {
-			k.round(any(dst[lo*c : hi*c]).([]float32))
-		}
-	})
-	return []*tensor.Tensor{out}, nil
+	ParallelJob(ctx, len(dst)/c, max(1, mathGrain/c), mathSoftmaxJob[T]{k: k, dst: dst, src: src, c: c})
+	return ctx.Out(out), nil
+}
+
+// mathSoftmaxJob computes rows [lo, hi) of a softmax.
+type mathSoftmaxJob[T tensor.Float] struct {
+	k        *mathSoftmaxKernel[T]
+	dst, src []T
+	c        int
+}
+
+func (j *mathSoftmaxJob[T]) Chunk(lo, hi int) {
+	c, dst := j.c, j.dst[lo*j.c:hi*j.c]
+	j.k.rows(dst, j.src[lo*c:hi*c], c)
+	if j.k.round != nil {
+		j.k.round(any(dst).([]float32))
+	}
 }
 
 // mathRowMax returns the maximum of x, or NaN if x holds a NaN.

@@ -114,7 +114,8 @@ type mathUnaryKernel[T tensor.Elem] struct {
 }
 
 func (k *mathUnaryKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	d, err := mathInputs[T](k.op, in, 1)
+	var buf [1][]T
+	d, err := mathInputsTo(buf[:], k.op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +124,22 @@ func (k *mathUnaryKernel[T]) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tenso
 		return nil, err
 	}
 	src, dst := d[0], tensor.As[T](out)
-	ctx.Parallel(len(dst), mathGrain, func(lo, hi int) {
-		k.fn(dst[lo:hi], src[lo:hi])
-		if k.round != nil {
-			k.round(any(dst[lo:hi]).([]float32))
-		}
-	})
-	return []*tensor.Tensor{out}, nil
+	ParallelJob(ctx, len(dst), mathGrain, mathUnaryJob[T]{fn: k.fn, round: k.round, dst: dst, src: src})
+	return ctx.Out(out), nil
+}
+
+// mathUnaryJob applies a unary kernel's loop to elements [lo, hi).
+type mathUnaryJob[T tensor.Elem] struct {
+	fn       func(d, s []T)
+	round    func([]float32)
+	dst, src []T
+}
+
+func (j *mathUnaryJob[T]) Chunk(lo, hi int) {
+	j.fn(j.dst[lo:hi], j.src[lo:hi])
+	if j.round != nil {
+		j.round(any(j.dst[lo:hi]).([]float32))
+	}
 }
 
 func mathBuildUnary(op mathUnaryOp, set []tensor.DType) BuildFunc {

@@ -1,213 +1,13 @@
 package ops
 
 import (
-	"flag"
-	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/tfdgo/tfd/tensor"
 )
-
-var vmathFullFlag = flag.Bool("vmath.full", false, "check the float32 math kernels on all 2^32 inputs (minutes)")
-
-// vmathFunc is one float32 function with its float64 reference, written
-// from the definitions, and the largest error in float32 ulps the kernels
-// may have (the measured maximum, rounded up).
-type vmathFunc struct {
-	name   string
-	run    func(im *vmathImpl, d, s []float32)
-	ref    func(x float64) float64
-	maxULP float64
-}
-
-var vmathFuncs = []vmathFunc{
-	{"exp", func(im *vmathImpl, d, s []float32) { im.exp(d, s) }, math.Exp, 2},
-	{"log", func(im *vmathImpl, d, s []float32) { im.log(d, s) }, math.Log, 2},
-	{"sigmoid", func(im *vmathImpl, d, s []float32) { im.sigmoid(d, s) }, vmathRefSigmoid, 3},
-	{"tanh", func(im *vmathImpl, d, s []float32) { im.tanh(d, s) }, math.Tanh, 3},
-	{"erf", func(im *vmathImpl, d, s []float32) { im.erf(d, s) }, math.Erf, 3},
-	{"elu", func(im *vmathImpl, d, s []float32) { im.elu(d, s, 1, 1) }, vmathRefElu, 3},
-	{"softplus", func(im *vmathImpl, d, s []float32) { im.softplus(d, s) }, vmathRefSoftplus, 3},
-}
-
-// vmathRefSoftplus is TensorFlow's Softplus with its float32 thresholds
-// (x itself above 13.94, exp(x) below -13.94), the pieces computed exactly.
-func vmathRefSoftplus(x float64) float64 {
-	switch th := float64(vmathSoftplusTh); {
-	case x > -th:
-		return x
-	case x < th:
-		return math.Exp(x)
-	}
-	return math.Log1p(math.Exp(x))
-}
-
-func vmathRefSigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-func vmathRefElu(x float64) float64 {
-	if x < 0 {
-		return math.Expm1(x)
-	}
-	return x
-}
-
-// vmathULP returns the error of got against the exact want in ulps of
-// the float32 format at want (denormal ulps below 2^-126), +Inf when got
-// is not the right special value: NaN for NaN, ±Inf where want rounds to
-// ±Inf.
-func vmathULP(got float32, want float64) float64 {
-	g := float64(got)
-	switch {
-	case math.IsNaN(want):
-		if math.IsNaN(g) {
-			return 0
-		}
-		return math.Inf(1)
-	case math.IsInf(float64(float32(want)), 0):
-		if g == float64(float32(want)) {
-			return 0
-		}
-		return math.Inf(1)
-	case math.IsNaN(g) || math.IsInf(g, 0):
-		return math.Inf(1)
-	}
-	ulp := math.Ldexp(1, -149)
-	if a := math.Abs(want); a >= math.Ldexp(1, -126) {
-		_, e := math.Frexp(a) // a = m·2^e, m in [0.5, 1)
-		ulp = math.Ldexp(1, e-24)
-	}
-	return math.Abs(g-want) / ulp
-}
-
-// vmathWorst is the largest error seen and where.
-type vmathWorst struct {
-	ulp  float64
-	x    float32
-	got  float32
-	want float64
-	n    int // inputs checked
-}
-
-func (w *vmathWorst) merge(o vmathWorst) {
-	if o.ulp > w.ulp || (o.ulp == w.ulp && w.n == 0) {
-		w.ulp, w.x, w.got, w.want = o.ulp, o.x, o.got, o.want
-	}
-	w.n += o.n
-}
-
-// vmathSweep checks f on the bit patterns lo, lo+step, … below hi
-// (chunked over goroutines) in every kernel set of ims, the reference
-// loops (vmathGo) among them: it returns each set's worst error against
-// the float64 reference and the first input where a set differs from the
-// reference loops.
-func vmathSweep(f vmathFunc, ims []*vmathImpl, lo, hi, step uint64) ([]vmathWorst, string) {
-	const chunk = 1 << 16
-	var (
-		mu       sync.Mutex
-		worst    = make([]vmathWorst, len(ims))
-		mismatch string
-		wg       sync.WaitGroup
-	)
-	next := lo
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			xs := make([]float32, chunk)
-			want := make([]float64, chunk)
-			twin := make([]float32, chunk)
-			got := make([]float32, chunk)
-			local := make([]vmathWorst, len(ims))
-			for {
-				mu.Lock()
-				start := next
-				next += chunk * step
-				mu.Unlock()
-				if start >= hi {
-					break
-				}
-				n := 0
-				for b := start; b < hi && n < chunk; b += step {
-					xs[n] = math.Float32frombits(uint32(b))
-					want[n] = f.ref(float64(xs[n]))
-					n++
-				}
-				f.run(vmathGo, twin[:n], xs[:n])
-				var bad string
-				for k, im := range ims {
-					g := twin
-					if im != vmathGo {
-						g = got
-						f.run(im, g[:n], xs[:n])
-					}
-					local[k].n += n
-					for i, x := range xs[:n] {
-						if e := vmathULP(g[i], want[i]); e > local[k].ulp {
-							local[k].ulp, local[k].x, local[k].got, local[k].want = e, x, g[i], want[i]
-						}
-						if bad == "" && !vmathSame(g[i], twin[i]) {
-							bad = fmt.Sprintf("%s(%g) [bits %#08x]: %s gives %g, the reference loop %g",
-								f.name, x, math.Float32bits(x), im.name, g[i], twin[i])
-						}
-					}
-				}
-				if bad != "" {
-					mu.Lock()
-					if mismatch == "" {
-						mismatch = bad
-					}
-					mu.Unlock()
-				}
-			}
-			mu.Lock()
-			for k := range ims {
-				worst[k].merge(local[k])
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return worst, mismatch
-}
-
-// TestVmathAccuracy measures every kernel set against float64 math on a
-// sample of all float32 bit patterns (every 16411th; every one with
-// -vmath.full) and requires the assembly sets to equal the reference
-// loops bit for bit.
-func TestVmathAccuracy(t *testing.T) {
-	step := uint64(16411)
-	if *vmathFullFlag {
-		step = 1
-	}
-	ims := vmathImpls()
-	for _, f := range vmathFuncs {
-		t.Run(f.name, func(t *testing.T) {
-			ws, mismatch := vmathSweep(f, ims, 0, 1<<32, step)
-			if mismatch != "" {
-				t.Errorf("%s", mismatch)
-			}
-			for k, w := range ws {
-				t.Logf("%-8s %-7s max %.3f ulp at x = %g (%#08x): got %g, want %.9g (%d inputs)",
-					f.name, ims[k].name, w.ulp, w.x, math.Float32bits(w.x), w.got, w.want, w.n)
-				if w.ulp > f.maxULP {
-					t.Errorf("%s %s: %.3f ulp at x = %g (got %g, want %.9g), want ≤ %g",
-						f.name, ims[k].name, w.ulp, w.x, w.got, w.want, f.maxULP)
-				}
-			}
-		})
-	}
-}
 
 // TestVmathEdges checks special values, saturation and denormals in
 // every kernel set: the values TensorFlow's float32 kernels give (Eigen's
@@ -238,6 +38,9 @@ func TestVmathEdges(t *testing.T) {
 		{"erf", 1e-30, 1.1283792e-30},
 		{"elu", -inf, -1}, {"elu", inf, inf}, {"elu", nan, nan}, {"elu", nz, nz}, {"elu", -100, -1}, {"elu", 3, 3},
 		{"elu", -1e-30, -1e-30},
+		// Selu: scale·alpha·(exp(x) - 1) and scale·x with float32 constants.
+		{"selu", -inf, -1.7580993}, {"selu", inf, inf}, {"selu", nan, nan}, {"selu", nz, nz}, {"selu", -100, -1.7580993},
+		{"selu", 1, 1.050701}, {"selu", den, den},
 		{"softplus", -inf, 0}, {"softplus", inf, inf}, {"softplus", nan, nan}, {"softplus", 0, float32(math.Ln2)},
 		{"softplus", 20, 20}, {"softplus", -20, 2.0611537e-09},
 	}

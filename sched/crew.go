@@ -6,23 +6,53 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tfdgo/tfd/pool"
 	"github.com/tfdgo/tfd/tensor"
 )
 
-// A Runner's helper goroutines (its crew) take three kinds of work: a part
-// in a run whose ready nodes execute concurrently, a part in a batch-sliced
-// run, and chunks of a kernel's Ctx.Parallel. The goroutine that called Run
-// takes part as worker 0, so a run with n workers uses n goroutines in all.
-// A Runner made with NewRunner keeps its crew until Close; the Runners
-// behind Plan.Run start one when a run first needs it and stop it when the
-// run ends, so no goroutine outlives a run.
+// A Runner's helper goroutines (its crew) take three kinds of work: ready
+// nodes of a run whose independent branches execute concurrently (share.go),
+// chunks of a kernel's Ctx.Parallel, and slices of a batch-sliced run. The
+// goroutine that called Run takes part as worker 0, so a run with n workers
+// uses n goroutines in all. A Runner made with NewRunner keeps its crew
+// until Close; the Runners behind Plan.Run start one when a run first
+// needs it and stop it when the run ends, so no goroutine outlives a run.
+//
+// Handing work to a goroutine that is parked costs its wake-up: several
+// microseconds on Linux, tens when the machine is busy, more than many
+// kernels of a small model take. So a helper that has just worked keeps
+// looking for work for memSpinNanos before it parks, and the runs that
+// share work with their helpers wake them as they start: within a run, a
+// kernel's split or a ready branch is taken up in well under a microsecond.
+// Parked helpers are woken only where work is posted, and whoever posts
+// work takes it up too, so a helper that wakes late only finds less to do.
+// A spinning goroutine gives its CPU to the kernel's other ready threads
+// every few polls (on a busy machine, the thread it waits for may share
+// that CPU); still, a run that shares work keeps its cores busy while it
+// lasts, which is why the decisions of share.go only share work that was
+// seen to pay, and a run started while another run of its plan is under
+// way shares nothing.
+
+// Spinning bounds.
+const (
+	// memSpinNanos is how long an idle helper keeps looking for work
+	// before it parks, and how long a worker waiting for the chunks or
+	// nodes of others spins before it parks.
+	memSpinNanos = 100_000
+	// memParSlots bounds the kernel splits open to helpers at once; a
+	// split beyond them runs on its caller alone.
+	memParSlots = 16
+)
 
 // memCrew is the helper goroutines of one Runner.
 type memCrew struct {
-	jobs     chan memJob  // invitations into runs, and quit
-	help     chan memHelp // chunks of kernels' splits; sent without blocking
+	jobs     chan memJob   // invitations into batch-sliced runs, and quit
+	wake     chan struct{} // tokens for parked helpers (hints: they look for work)
+	parked   atomic.Int32  // helpers parked or about to park
+	npar     atomic.Int32  // splits open in pars
+	pars     [memParSlots]atomic.Pointer[memPar]
 	wg       sync.WaitGroup
 	n        int  // helpers running
 	stopping bool // told to quit, not yet waited for
@@ -35,15 +65,8 @@ type memJob struct {
 
 const (
 	memJobQuit int8 = iota
-	memJobDAG
 	memJobSlices
 )
-
-// memHelp invites a helper to take chunks of call gen of pc.
-type memHelp struct {
-	pc  *memPar
-	gen uint32
-}
 
 // memGate admits helpers into the work of a run until the run closes it;
 // the run then waits for the helpers that came in, and for no others. A
@@ -105,7 +128,7 @@ func (r *Runner) startCrew() *memCrew {
 		c.stopping = false
 	}
 	if c == nil || cap(c.jobs) < 2*n {
-		c = &memCrew{jobs: make(chan memJob, 2*n), help: make(chan memHelp, 4*n)}
+		c = &memCrew{jobs: make(chan memJob, 2*n), wake: make(chan struct{}, n)}
 		r.crew = c
 	}
 	c.n = n
@@ -148,40 +171,156 @@ func (c *memCrew) invite(kind int8, r *Runner, n int) {
 	}
 }
 
-// helper is the loop of helper goroutine w.
-func (c *memCrew) helper(r *Runner, w int) {
-	defer c.wg.Done()
-	for {
+// rouse wakes up to n parked helpers. Tokens are hints: a helper that
+// finds no work spins for a while and parks again.
+func (c *memCrew) rouse(n int) {
+	for n = min(n, int(c.parked.Load())); n > 0; n-- {
 		select {
-		case j := <-c.jobs:
-			switch j.kind {
-			case memJobQuit:
-				return
-			case memJobDAG:
-				if r.dagGate.enter() {
-					r.dagLoop(w)
-					r.dagGate.leave()
-				}
-			case memJobSlices:
-				if r.sliceGate.enter() {
-					r.sliceLoop(w)
-					r.sliceGate.leave()
-				}
-			}
-		case h := <-c.help:
-			h.pc.work(h.gen, false)
+		case c.wake <- struct{}{}:
+		default:
+			return
 		}
 	}
 }
 
-// memPar is one call of Ctx.Parallel being shared between workers. Its
-// state word packs the call's generation (32 bits), its number of chunks
-// (16) and the next chunk to claim (16): a helper that takes up a stale
-// invitation finds another generation and leaves, so calls can be reused
-// without waiting for invitations to be read.
+// helper is the loop of helper goroutine w: it takes up work as long as
+// there is some, looks for more for memSpinNanos, then parks until a
+// token or a job comes.
+func (c *memCrew) helper(r *Runner, w int) {
+	defer c.wg.Done()
+	var spin memSpin
+	for {
+		if c.helpPars(w) || r.dag.join(r, w) {
+			spin.reset()
+			continue
+		}
+		select {
+		case j := <-c.jobs:
+			if c.job(r, w, j) {
+				return
+			}
+			spin.reset()
+			continue
+		default:
+		}
+		if spin.more() {
+			continue
+		}
+		c.parked.Add(1)
+		if c.npar.Load() > 0 || r.dag.wants() {
+			c.parked.Add(-1)
+			continue
+		}
+		select {
+		case <-c.wake:
+			c.parked.Add(-1)
+		case j := <-c.jobs:
+			c.parked.Add(-1)
+			if c.job(r, w, j) {
+				return
+			}
+		}
+		spin.reset()
+	}
+}
+
+// job runs a job taken from c.jobs and reports whether it says to quit.
+func (c *memCrew) job(r *Runner, w int, j memJob) bool {
+	switch j.kind {
+	case memJobQuit:
+		return true
+	case memJobSlices:
+		if r.sliceGate.enter() {
+			r.sliceLoop(w)
+			r.sliceGate.leave()
+		}
+	}
+	return false
+}
+
+// helpPars takes chunks of the open splits as worker w until none is
+// left, and reports whether it ran any.
+func (c *memCrew) helpPars(w int) bool {
+	did := false
+	for c.npar.Load() > 0 {
+		any := false
+		for k := range c.pars {
+			if pc := c.pars[k].Load(); pc != nil {
+				ran, _ := pc.work(w, false)
+				any = any || ran
+			}
+		}
+		if !any {
+			break
+		}
+		did = true
+	}
+	return did
+}
+
+// open makes pc's chunks visible to the helpers and wakes a parked one; it
+// returns the slot (-1: all taken, the caller runs every chunk).
+func (c *memCrew) open(pc *memPar, helpers int) int {
+	for k := range c.pars {
+		if c.pars[k].Load() == nil && c.pars[k].CompareAndSwap(nil, pc) {
+			c.npar.Add(1)
+			c.rouse(helpers)
+			return k
+		}
+	}
+	return -1
+}
+
+// shut withdraws the split in slot k.
+func (c *memCrew) shut(k int) {
+	if k >= 0 {
+		c.pars[k].Store(nil)
+		c.npar.Add(-1)
+	}
+}
+
+// memSpin times a wait: more reports whether the waiter should keep
+// spinning, reading the clock every few calls only.
+type memSpin struct {
+	n     int
+	start time.Time
+}
+
+func (s *memSpin) reset() { s.n = 0 }
+
+func (s *memSpin) more() bool {
+	s.n++
+	if s.n == 1 {
+		s.start = time.Now()
+		return true
+	}
+	if s.n%16 != 0 {
+		return true
+	}
+	// Let the kernel run what else is ready on this CPU: on a busy
+	// machine, the thread spun for may be waiting for it.
+	memYield()
+	return time.Since(s.start) < memSpinNanos
+}
+
+// memPar is one call of Ctx.Parallel being shared between workers.
+//
+// Its chunks are dealt out in runs of consecutive chunks, one per worker
+// (run k to worker k, the caller's own worker index included): each worker
+// takes the chunks of its run from the front, then steals from the back of
+// the others'. Kernels split their output rows alike, so a worker mostly
+// reads the rows that it wrote in the kernel before (on some machines
+// moving data between cores costs more than the work saved), while a
+// worker that starts late or runs slowly still leaves the others at most a
+// chunk to wait for. Each run's word packs the call's generation (32 bits)
+// and the run's front and back (16 each): a helper holding a stale pointer
+// claims chunks of whatever call the memPar holds now, or none, so calls
+// can be reused without waiting for helpers to let go of them.
 type memPar struct {
-	state    atomic.Uint64
+	runs     []atomic.Uint64 // per worker: gen | front | back of its run of chunks
+	chunks   int32
 	done     atomic.Int32
+	sleeping atomic.Bool // the caller is parked waiting for done
 	gen      uint32
 	fn       func(lo, hi int)
 	n, size  int
@@ -189,13 +328,13 @@ type memPar struct {
 	panicked atomic.Pointer[string]
 }
 
-// par is the Ctx.Par of a Runner's runs: [0, n) is cut into at most
-// memSlicesPerWorker chunks per worker, each of at least grain items,
-// which idle workers take up; the calling goroutine takes chunks too and
-// returns when all are done. The chunks do not depend on which goroutine
-// runs them, nor on how busy the others are.
-func (r *Runner) par(n, grain int, fn func(lo, hi int)) {
-	chunks := min(r.workers*memSlicesPerWorker, 1<<15, n/max(grain, 1))
+// par is the Ctx.Par of worker w of a Runner's runs: [0, n) is cut into
+// at most most chunks, each of at least grain items, which idle workers
+// take up; the calling goroutine takes chunks too and returns when all are
+// done. The chunks do not depend on which goroutine runs them, nor on how
+// busy the others are.
+func (r *Runner) par(w, n, grain, most int, fn func(lo, hi int)) {
+	chunks := min(most, 1<<15, n/max(grain, 1))
 	if chunks <= 1 {
 		fn(0, n)
 		return
@@ -204,18 +343,20 @@ func (r *Runner) par(n, grain int, fn func(lo, hi int)) {
 	size := (n + chunks - 1) / chunks
 	chunks = (n + size - 1) / size
 	pc := r.getPar()
-	pc.fn, pc.n, pc.size = fn, n, size
+	pc.fn, pc.n, pc.size, pc.chunks = fn, n, size, int32(chunks)
 	pc.gen++
 	pc.done.Store(0)
-	pc.state.Store(uint64(pc.gen)<<32 | uint64(chunks)<<16)
-	for range min(chunks-1, c.n) {
-		select {
-		case c.help <- memHelp{pc: pc, gen: pc.gen}:
-		default:
-		}
+	nruns := min(len(pc.runs), chunks)
+	for k := range nruns {
+		lo, hi := k*chunks/nruns, (k+1)*chunks/nruns
+		pc.runs[k].Store(uint64(pc.gen)<<32 | uint64(lo)<<16 | uint64(hi))
 	}
-	if !pc.work(pc.gen, true) {
-		<-pc.wake
+	slot := c.open(pc, chunks-1)
+	r.dag.poke()
+	_, last := pc.work(w, true)
+	c.shut(slot)
+	if !last {
+		pc.wait(pc.chunks)
 	}
 	pc.fn = nil
 	msg := pc.panicked.Swap(nil)
@@ -226,27 +367,68 @@ func (r *Runner) par(n, grain int, fn func(lo, hi int)) {
 	}
 }
 
-// work claims and runs chunks of call gen until none is left. It reports
-// whether it ran the call's last chunk to finish; a helper that does wakes
-// the caller, which waits unless it did.
-func (pc *memPar) work(gen uint32, caller bool) bool {
+// work claims and runs chunks of the call pc holds as worker w until none
+// is left. It reports whether it ran any, and whether it ran the call's
+// last chunk to finish; a helper that does wakes the caller if it parked.
+func (pc *memPar) work(w int, caller bool) (ran, last bool) {
 	for {
-		v := pc.state.Load()
-		chunks, next := int(v>>16&0xffff), int(v&0xffff)
-		if uint32(v>>32) != gen || next >= chunks {
-			return false
+		k, ok := pc.claim(w)
+		if !ok {
+			return ran, false
 		}
-		if !pc.state.CompareAndSwap(v, v+1) {
+		ran = true
+		chunks := pc.chunks
+		lo := k * pc.size
+		pc.run(lo, min(lo+pc.size, pc.n))
+		if pc.done.Add(1) == chunks {
+			if !caller && pc.sleeping.Load() {
+				select {
+				case pc.wake <- struct{}{}:
+				default:
+				}
+			}
+			return true, true
+		}
+	}
+}
+
+// claim takes a chunk for worker w: the front of its own run, else the
+// back of another's.
+func (pc *memPar) claim(w int) (int, bool) {
+	nr := len(pc.runs)
+	for i := range nr {
+		k := (w + i) % nr
+		for {
+			v := pc.runs[k].Load()
+			front, back := int(v>>16&0xffff), int(v&0xffff)
+			if front >= back {
+				break
+			}
+			if i == 0 {
+				if pc.runs[k].CompareAndSwap(v, v+1<<16) {
+					return front, true
+				}
+			} else if pc.runs[k].CompareAndSwap(v, v-1) {
+				return back - 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// wait waits until the call's chunks are done: it spins, then parks.
+// Tokens on pc.wake are hints (one may be left from an earlier call).
+func (pc *memPar) wait(chunks int32) {
+	var spin memSpin
+	for pc.done.Load() != chunks {
+		if spin.more() {
 			continue
 		}
-		lo := next * pc.size
-		pc.run(lo, min(lo+pc.size, pc.n))
-		if int(pc.done.Add(1)) == chunks {
-			if !caller {
-				pc.wake <- struct{}{}
-			}
-			return true
+		pc.sleeping.Store(true)
+		if pc.done.Load() != chunks {
+			<-pc.wake
 		}
+		pc.sleeping.Store(false)
 	}
 }
 
@@ -268,7 +450,9 @@ func (r *Runner) getPar() *memPar {
 		r.parFree = r.parFree[:n-1]
 		return pc
 	}
-	return &memPar{wake: make(chan struct{}, 1)}
+	// One run of chunks per worker; the runs a call leaves unused stay
+	// empty (front = back).
+	return &memPar{wake: make(chan struct{}, 1), runs: make([]atomic.Uint64, r.workers)}
 }
 
 func (r *Runner) putPar(pc *memPar) {

@@ -19,14 +19,22 @@
 // lifetimes do not overlap share memory and steady-state runs allocate
 // nothing of the scheduler's own. Run draws Runners from the plan's idle
 // ones. With one worker the nodes run in topological order. With more,
-// ready nodes run concurrently (the first error stops the rest), kernels
-// whose calls took long enough on one worker split their rows across idle
-// workers, and a batch whose plan is sliceable, and whose run is long
-// enough to share, is cut into row slices that run through the plan side
-// by side and are joined in order. Results are bit-identical for any
-// number of workers: kernels split only disjoint output ranges with fixed
-// accumulation order, and batch slicing is only used when every op on the
-// batch path declares rows independent (ops.Spec.Batch).
+// the first runs for given feed shapes measure every node on one worker
+// and decide how to share the work (runner.go, share.go): a batch whose
+// plan is sliceable, and whose run is long enough to share, is cut into
+// row slices that run through the plan side by side and are joined in
+// order; otherwise the nodes run in order on the calling goroutine, and
+// kernels long enough to split divide their rows between it and the
+// helpers, which keep looking for work between kernels rather than sleep
+// (the next runs try each split and keep those that made their kernels
+// faster); only where independent branches save more than splitting alone
+// do ready nodes run concurrently (the first error stops the rest). A run
+// that starts while another run of the plan is under way shares nothing:
+// concurrent runs keep the machine busy already.
+// Results are bit-identical for any number of workers: kernels split only
+// disjoint output ranges with fixed accumulation order, and batch slicing
+// is only used when every op on the batch path declares rows independent
+// (ops.Spec.Batch).
 //
 // Every allocation of a run is charged to a budget (Options.MaxRunBytes):
 // a run whose tensors would hold more bytes at once fails with an error

@@ -2,7 +2,6 @@ package sched
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -20,8 +19,9 @@ import (
 // per feed shapes, sharing memory where their lifetimes do not overlap)
 // and, with more than one worker, helper goroutines. Once the memory plan
 // for the feeds' shapes is laid out (on their second run), a run allocates
-// nothing of the scheduler's own; kernels still allocate what they do not
-// take from their Ctx (their returned slices, closures for Ctx.Parallel).
+// nothing of the scheduler's own, and kernels that keep their per-call
+// state in the Runner's per-node ops.Slots (Ctx.Slots) allocate nothing
+// either.
 //
 // A Runner with more than one worker keeps its helpers until Close. It
 // runs one run at a time and is not safe for concurrent use: use one per
@@ -38,6 +38,7 @@ type Runner struct {
 	uses    []atomic.Int32
 	pending []atomic.Int32
 	in      [][]*tensor.Tensor
+	slots   []ops.Slots // per node: what its kernel keeps from run to run (Ctx.Slots)
 	arena   *pool.Arena
 	own     *pool.Budget // the Runner's budget
 	budget  *pool.Budget // the current run's: own, or the enclosing run's
@@ -66,12 +67,7 @@ type Runner struct {
 	failed atomic.Bool
 
 	// Runs that execute ready nodes concurrently, and batch-sliced runs.
-	ready     chan int32
-	ndone     atomic.Int32
-	stopped   atomic.Bool
-	dagRun    bool
-	dagIn     atomic.Int32 // helpers in the run, when it stopped
-	dagGate   memGate
+	dag       memDAG
 	sliceGate memGate
 	parMu     sync.Mutex
 	parFree   []*memPar
@@ -80,8 +76,15 @@ type Runner struct {
 	// feed shapes measures them.
 	cost      *memCost
 	measure   bool
+	trial     bool     // the run tries the kernels' splits (memCost.final not set)
+	inOrder   bool     // the run shares no work (a trial's reference run)
+	share     bool     // run independent branches concurrently (share.go)
+	shareOf   *memCost // the decisions share was taken from
+	shareW    int      // for that many workers
+	watch     memWatch // the times of runs that share work (share.go)
 	nodeNanos []int64
-	noting    bool // a recording for concurrent runs: tell the arena who reads each value
+	nodeParts []bool // per node: its kernel offered to split (measuring runs)
+	noting    bool   // a recording for concurrent runs: tell the arena who reads each value
 
 	// Batch slices.
 	subs     []*Runner
@@ -128,6 +131,8 @@ type runnerCache struct {
 	idle  []*Runner
 	bytes int64
 	costs []*memCost // most recent first
+	// inflight counts the runs with more than one worker under way (top).
+	inflight atomic.Int32
 
 	orderOnce sync.Once
 	anc       [][]uint64 // per node: bit set of the nodes that finish before it starts
@@ -221,6 +226,7 @@ func (p *Plan) giveRunner(r *Runner) {
 // memWorker is what one worker of a Runner uses to run kernels.
 type memWorker struct {
 	r     *Runner
+	index int // its worker index
 	frame *pool.Frame
 	kctx  ops.Ctx
 	node  int                                     // the node it runs
@@ -230,11 +236,15 @@ type memWorker struct {
 // split is the Ctx.Par of a worker: kernels whose calls took long enough
 // on one worker split their work (Runner.par); others run it inline.
 func (w *memWorker) split(n, grain int, fn func(lo, hi int)) {
-	if c := w.r.cost; c == nil || !c.split[w.node] {
+	c := w.r.cost
+	if c == nil || !c.split[w.node] {
+		if w.r.measure && n >= 2*max(grain, 1) {
+			w.r.nodeParts[w.node] = true
+		}
 		fn(0, n)
 		return
 	}
-	w.r.par(n, grain, fn)
+	w.r.par(w.index, n, grain, c.chunks(w.node, w.r.workers), fn)
 }
 
 // RunnerOptions configures a Runner.
@@ -266,7 +276,7 @@ func (p *Plan) isDynamic() bool { return p.dyn != nil }
 
 func (p *Plan) newRunner(workers int) *Runner {
 	r := &Runner{p: p, arena: pool.NewArena(p.pool, len(p.nodes)), own: pool.NewBudget(p.maxRunBytes)}
-	r.dagGate.in.Store(-1)
+	r.dag.gate.in.Store(-1)
 	r.sliceGate.in.Store(-1)
 	if p.width > 1 {
 		p.order()
@@ -287,6 +297,7 @@ func (p *Plan) newRunner(workers int) *Runner {
 		k := len(p.nodes[i].in)
 		r.in[i], back = back[:k:k], back[k:]
 	}
+	r.slots = make([]ops.Slots, len(p.nodes))
 	r.fetched = make([]*tensor.Tensor, len(p.fetches))
 	r.outs = make([]*tensor.Tensor, len(p.fetches))
 	r.call = r.callFunc
@@ -298,13 +309,10 @@ func (p *Plan) newRunner(workers int) *Runner {
 func (r *Runner) setWorkers(n int) {
 	r.workers = n
 	for len(r.wk) < n {
-		w := &memWorker{r: r, frame: r.arena.NewFrame()}
+		w := &memWorker{r: r, index: len(r.wk), frame: r.arena.NewFrame()}
 		w.par = w.split
 		w.kctx = ops.Ctx{Pool: r.p.pool, MaxElements: r.p.maxElems, Frame: w.frame, Call: r.call}
 		r.wk = append(r.wk, w)
-	}
-	if n > 1 && cap(r.ready) < len(r.p.nodes)+n {
-		r.ready = make(chan int32, len(r.p.nodes)+n)
 	}
 }
 
@@ -412,7 +420,7 @@ func (r *Runner) top(ctx context.Context, feeds []*tensor.Tensor, mode memMode, 
 	if r.workers > 1 && !r.persist {
 		defer r.stopCrew(false)
 	}
-	r.cost, r.measure = nil, false
+	r.cost, r.measure, r.trial, r.inOrder = nil, false, false, false
 	if r.workers > 1 {
 		// Rows per slice given: slice as asked. Else slice (and let
 		// kernels split) once a run on one worker has shown that the work
@@ -422,9 +430,21 @@ func (r *Runner) top(ctx context.Context, feeds []*tensor.Tensor, mode memMode, 
 				return r.runSliced(ctx, feeds, rows, size, mode, into)
 			}
 		}
+		// While another run of the plan is under way, the runs share the
+		// machine already: this one runs in order, on this goroutine
+		// (no decisions, hence no helpers), and measures nothing.
+		alone := p.runners.inflight.Add(1) == 1
+		defer p.runners.inflight.Add(-1)
+		if !alone {
+			return r.whole(ctx, feeds, mode, into)
+		}
 		r.costKey = memFeedKey(r.costKey[:0], feeds)
 		r.cost = p.costOf(r.costKey)
 		r.measure = r.cost == nil
+		r.trial = r.cost != nil && !r.cost.final
+		if r.trial {
+			r.inOrder = p.trialInOrder(r.cost)
+		}
 		if r.cost != nil && r.cost.slices >= 2*r.workers {
 			if rows, size, ok := r.sliceSize(feeds); ok {
 				return r.runSliced(ctx, feeds, rows, size, mode, into)
@@ -445,16 +465,21 @@ func memFeedKey(key []int, feeds []*tensor.Tensor) []int {
 }
 
 // Work is shared between workers only in pieces that take long enough on
-// one worker: waking a helper and handing it work costs microseconds, more
-// when the machine is busy, and a kernel's split threshold (its grain)
-// cannot know what its items cost on this machine. The work is cut into
-// several pieces per worker, taken up as workers come free, so that a
-// helper that starts late or runs slowly (another process shares its
-// core) leaves the others at most a piece to wait for.
+// one worker: handing work over costs microseconds, more when the machine
+// is busy, and a kernel's split threshold (its grain) cannot know what its
+// items cost on this machine, nor how well its split scales (a copy bound
+// by memory, a kernel whose parts redo work). So the runs that measure a
+// plan's kernels on one worker also note which of them offer to split;
+// those long enough become candidates, the next runs split them and time
+// them again, and only the splits that made their kernels faster are kept
+// (share.go). The work is cut into several pieces per worker, taken up as
+// workers come free, so that a helper that starts late or runs slowly
+// (another process shares its core) leaves the others at most a piece to
+// wait for.
 const (
-	// memMinSplitNanos is the least time a kernel call must take for its
-	// Ctx.Parallel to split.
-	memMinSplitNanos = 200_000
+	// memMinSplitNanos is the least time a kernel call must take on one
+	// worker for its split to be tried.
+	memMinSplitNanos = 10_000
 	// memSliceNanos is the least time a batch slice should take: a run
 	// is cut into as many slices as it holds of it, up to
 	// memSlicesPerWorker per worker, and is sliced only if that gives at
@@ -465,16 +490,34 @@ const (
 
 // memCost is what runs of the plan for given feed shapes learned about
 // sharing their work, measured on one worker: which kernels take long
-// enough to split, and whether the batch is worth slicing. The first two
-// runs measure (the first pays for cold caches and fresh memory); the
-// decisions take the faster of the two times.
+// enough to split, whether the batch is worth slicing, and how long each
+// node's path to the end is (for running branches concurrently). The first
+// two runs measure (the first pays for cold caches and fresh memory); the
+// decisions take the faster of the two times. Then memTrialRuns runs try
+// the candidate splits and keep those that pay (share.go). A memCost that
+// runs use is never changed: new decisions replace it.
 type memCost struct {
 	key    []int
 	nanos  []int64 // per node, the least time measured
 	total  int64   // the least time of a whole run
 	runs   int     // runs measured
-	split  []bool
-	slices int // batch slices for runs with SliceRows 0 (< 2: none)
+	parts  []bool  // per node: its kernel offered to split its work
+	split  []bool  // per node: its kernel splits
+	rank   []int64 // per node: the time of its longest path to the end (share.go)
+	slices int     // batch slices for runs with SliceRows 0 (< 2: none)
+
+	cand     []bool    // per node: its kernel is worth trying to split
+	anyCand  bool      // some kernel is
+	anySplit bool      // some kernel splits
+	final    bool      // the candidates were tried: split holds those that paid
+	decided  time.Time // when they were (final)
+	trials   int       // runs that tried them (not final; under the cache's lock)
+	tried    []int64   // per node: the least time of its split calls in those runs
+	triedAll int64     // the least time of those runs
+	refs     int       // runs in order between them (likewise)
+	ref      int64     // the least time of those: what sharing must beat
+	turns    int       // trial runs begun (likewise)
+	inOrder  bool      // runs share no work (the splits were seen to lose)
 }
 
 // Cost decisions: runs measured before deciding, and feed shapes kept.
@@ -489,8 +532,14 @@ func (p *Plan) costOf(key []int) *memCost {
 	c := &p.runners
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range c.costs {
+	for k, m := range c.costs {
 		if memEqualInts(m.key, key) && m.runs >= memCostRuns {
+			if m.final && (m.anyCand || m.inOrder) && time.Since(m.decided) > memRetryNanos {
+				// Measure and try again: the machine may be less (or
+				// more) busy than when the decisions were made.
+				c.costs = append(c.costs[:k], c.costs[k+1:]...)
+				return nil
+			}
 			return m
 		}
 	}
@@ -511,7 +560,7 @@ func (r *Runner) learnCost(total int64) {
 		}
 	}
 	if m == nil {
-		m = &memCost{key: append([]int(nil), r.costKey...), nanos: append([]int64(nil), r.nodeNanos...), total: total}
+		m = &memCost{key: append([]int(nil), r.costKey...), nanos: append([]int64(nil), r.nodeNanos...), parts: append([]bool(nil), r.nodeParts...), total: total}
 		if len(c.costs) == maxCosts {
 			c.costs = c.costs[:maxCosts-1]
 		}
@@ -519,15 +568,22 @@ func (r *Runner) learnCost(total int64) {
 	} else if m.runs < memCostRuns {
 		for i, ns := range r.nodeNanos {
 			m.nanos[i] = min(m.nanos[i], ns)
+			m.parts[i] = m.parts[i] || r.nodeParts[i]
 		}
 		m.total = min(m.total, total)
 	}
 	if m.runs++; m.runs == memCostRuns {
-		m.split = make([]bool, len(m.nanos))
+		m.cand = make([]bool, len(m.nanos))
 		for i, ns := range m.nanos {
-			m.split[i] = ns >= memMinSplitNanos
+			m.cand[i] = ns >= memMinSplitNanos && m.parts[i]
+			m.anyCand = m.anyCand || m.cand[i]
 		}
+		m.anySplit = m.anyCand
+		m.split = m.cand
+		m.rankNodes(p)
 		m.slices = int(m.total / memSliceNanos)
+		// Decisions without a split to try are final at once.
+		m.final = !m.anySplit
 	}
 }
 
@@ -570,7 +626,7 @@ func (r *Runner) whole(ctx context.Context, feeds []*tensor.Tensor, mode memMode
 	r.beginRun(ctx)
 	// Runs that execute nodes concurrently and runs in order get layouts
 	// of their own (marked in the key: shapes are never negative).
-	concurrent := r.workers > 1 && p.width > 1
+	concurrent := r.workers > 1 && p.width > 1 && !r.inOrder && r.shareNodes()
 	r.key = memFeedKey(r.key[:0], feeds)
 	r.key = append(r.key, -1)
 	if concurrent {
@@ -598,17 +654,24 @@ func (r *Runner) whole(ctx context.Context, feeds []*tensor.Tensor, mode memMode
 		r.uses[v].Store(p.uses[v])
 	}
 	var start time.Time
-	if r.measure {
+	if r.cost != nil || r.measure {
 		start = time.Now()
 	}
 	switch {
-	case r.workers > 1 && p.width > 1 && !recording:
+	case concurrent && !recording:
 		err = r.runDAG()
 	default:
 		err = r.runSeq(0)
 	}
+	var took int64
+	if r.measure || r.trial {
+		took = int64(time.Since(start))
+	}
+	if err == nil && r.cost != nil && r.cost.final && (r.cost.anySplit || concurrent) {
+		r.watchRun(start)
+	}
 	if r.measure && err == nil {
-		r.learnCost(int64(time.Since(start)))
+		r.learnCost(took)
 	}
 	if err == nil {
 		for i, v := range p.fetches {
@@ -627,6 +690,9 @@ func (r *Runner) whole(ctx context.Context, feeds []*tensor.Tensor, mode memMode
 		return nil, err
 	}
 	r.arena.End(r.fetched)
+	if r.trial && !recording {
+		r.learnTrial(took)
+	}
 	r.endRun()
 	return r.finish(mode, into)
 }
@@ -641,12 +707,7 @@ func (r *Runner) beginRun(ctx context.Context) {
 	if n := nestOf(ctx); n != nil {
 		r.depth = n.depth
 	}
-	split := false
-	if c := r.cost; c != nil {
-		for _, ok := range c.split {
-			split = split || ok
-		}
-	}
+	split := r.cost != nil && r.cost.anySplit && !r.inOrder
 	for _, w := range r.wk[:r.workers] {
 		w.kctx.Context = ctx
 		w.kctx.Resources = r.res
@@ -655,8 +716,24 @@ func (r *Runner) beginRun(ctx context.Context) {
 			w.kctx.Par = w.par
 		}
 	}
-	if r.measure && len(r.nodeNanos) != len(r.p.nodes) {
-		r.nodeNanos = make([]int64, len(r.p.nodes))
+	if split && r.workers > 1 {
+		// Wake the helpers now, so that they are looking for work when
+		// the first kernel splits.
+		c := r.startCrew()
+		c.rouse(c.n)
+	}
+	if r.measure || r.trial {
+		if len(r.nodeNanos) != len(r.p.nodes) {
+			r.nodeNanos = make([]int64, len(r.p.nodes))
+			r.nodeParts = make([]bool, len(r.p.nodes))
+		}
+		clear(r.nodeParts)
+		if r.measure && r.workers > 1 {
+			// Kernels run inline, noting whether they would split.
+			for _, w := range r.wk[:r.workers] {
+				w.kctx.Par = w.par
+			}
+		}
 	}
 }
 
@@ -823,11 +900,17 @@ func (r *Runner) step(w, i int) error {
 	wk.frame.Begin(i)
 	wk.node = i
 	var start time.Time
-	if r.rec != nil || r.measure {
+	if r.rec != nil || r.measure || r.trial {
 		start = time.Now()
 	}
+	// A node runs on one worker at a time, and its outputs leave the
+	// slice its kernel returns (Ctx.Out) before its next call.
+	slots := &r.slots[i]
+	slots.Begin()
+	wk.kctx.Slots = slots
 	outs, err := safeRun(n.kernel, &wk.kctx, in)
-	if r.measure {
+	wk.kctx.Slots = nil
+	if r.measure || r.trial {
 		r.nodeNanos[i] = int64(time.Since(start))
 	}
 	if err != nil {
@@ -857,6 +940,7 @@ func (r *Runner) step(w, i int) error {
 			r.arena.Note(outs[j].Data(), p.runners.cons[v])
 		}
 	}
+	slots.End()
 	for _, v := range p.unusedOut[i] {
 		r.values[v].Release()
 		r.values[v] = nil
@@ -880,105 +964,7 @@ func (r *Runner) fail(err error) {
 	}
 	r.errMu.Unlock()
 	r.failed.Store(true)
-	if r.dagRun {
-		r.stopDAG()
-	}
-}
-
-// runDAG runs ready nodes concurrently: the caller and the helpers that
-// take up its invitation pull nodes from the ready queue (and help with
-// kernels' splits while they wait).
-func (r *Runner) runDAG() error {
-	p := r.p
-	for i := range p.nodes {
-		r.pending[i].Store(p.nodes[i].npred)
-	}
-	r.ndone.Store(0)
-	r.stopped.Store(false)
-	r.dagRun = true
-	for _, i := range p.sources {
-		r.ready <- i
-	}
-	c := r.startCrew()
-	r.dagGate.open(r.workers)
-	c.invite(memJobDAG, r, c.n)
-	r.dagLoop(0)
-	r.dagGate.wait(int(r.dagIn.Load()))
-	r.dagRun = false
-	for drained := false; !drained; {
-		select {
-		case <-r.ready:
-		default:
-			drained = true
-		}
-	}
-	if r.failed.Load() {
-		err := r.err
-		var ne *NodeError
-		if r.ctx.Err() != nil && !errors.As(err, &ne) {
-			return fmt.Errorf("sched: %w: %w", ErrCanceled, r.ctx.Err())
-		}
-		return err
-	}
-	return nil
-}
-
-// stopDAG ends a concurrent run (once): it closes the gate, so that no
-// more helpers come in, and sends each worker in (and the caller) a
-// signal to leave.
-func (r *Runner) stopDAG() {
-	if !r.stopped.CompareAndSwap(false, true) {
-		return
-	}
-	n := r.dagGate.close()
-	r.dagIn.Store(int32(n))
-	for range n + 1 {
-		r.ready <- -1
-	}
-}
-
-// dagLoop is one worker's part of a concurrent run; it returns on the
-// signal to leave.
-func (r *Runner) dagLoop(w int) {
-	p := r.p
-	done := r.ctx.Done()
-	help := r.crew.help
-	total := int32(len(p.nodes))
-	for {
-		var i int32
-		select {
-		case i = <-r.ready:
-		case h := <-help:
-			h.pc.work(h.gen, false)
-			continue
-		case <-done:
-			r.fail(r.ctx.Err())
-			done = nil // wait for the signal to leave
-			continue
-		}
-		if i < 0 {
-			return
-		}
-		if r.failed.Load() {
-			continue
-		}
-		if err := r.ctx.Err(); err != nil {
-			r.fail(p.canceled(int(i), err))
-			continue
-		}
-		if err := r.step(w, int(i)); err != nil {
-			r.fail(err)
-			continue
-		}
-		for _, n := range p.nodes[i].succ {
-			if r.pending[n].Add(-1) == 0 {
-				r.ready <- n
-			}
-		}
-		if r.ndone.Add(1) == total {
-			r.stopDAG()
-		}
-	}
+	r.dag.stop()
 }
 
 // callFunc is the Ctx.Call hook of the Runner's runs: it evaluates a

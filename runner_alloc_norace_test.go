@@ -1,0 +1,5 @@
+//go:build !race
+
+package tfd
+
+const zallocRace = false
