@@ -119,9 +119,14 @@ type result struct {
 }
 
 // batching returns the batching parameters of the "on" mode: TF Serving's
-// CPU recipe (serving_config.md): one batch thread per core, no batch
-// timeout, a queue deep enough that no client is refused.
-var batchThreads = runtime.GOMAXPROCS(0)
+// CPU recipe (serving_config.md) — no batch timeout, a queue deep enough
+// that no client is refused — except for the batch threads: half the
+// cores rather than all of them. Here the HTTP handlers decode JSON on the
+// same cores as the runs; with a batch thread per core the runs take every
+// core, requests reach the queue one at a time, and batches average ~1.2
+// rows (measured, bench/README.md). With half the cores left to decoding,
+// requests pile up while a batch runs.
+var batchThreads = max(1, runtime.GOMAXPROCS(0)/2)
 
 func batching() *serve.BatchingParameters {
 	return &serve.BatchingParameters{MaxBatchSize: 64, BatchTimeout: 0, NumBatchThreads: batchThreads, MaxEnqueuedBatches: 128}
