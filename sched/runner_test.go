@@ -392,9 +392,16 @@ func TestRunnerConcurrentLayout(t *testing.T) {
 				t.Fatalf("workers=%d run %d: %+v", w, run, st)
 			}
 		}
+		// One recording, or two: the sharing policy times its runs, and on
+		// a loaded machine its timings can move the plan once between
+		// shared and in-order runs, or a run can stray from the recorded
+		// schedule; either has the arena record its layout once more
+		// (never a miss, which the loop above checks). Seen in CI under
+		// -tags noasm, about 1 run in 12 with three test processes on
+		// two cores.
 		st := r.ArenaStats()
-		if st.Records != 1 {
-			t.Errorf("workers=%d: %+v, want one recording", w, st)
+		if st.Records < 1 || st.Records > 2 {
+			t.Errorf("workers=%d: %+v, want one recording (two at most)", w, st)
 		}
 		slab[i] = st.SlabBytes
 		r.Close()
