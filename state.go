@@ -120,18 +120,7 @@ func stateTargetGraph(g *graph.Graph, targets []string) (*graph.Graph, string, e
 // InitializerSerializer); a ReadFile of a constant path becomes a Const of
 // the file's contents. A node that changes a variable cannot be frozen.
 func (m *Model) foldState(g *graph.Graph) (*graph.Graph, error) {
-	taken := make(map[string]bool, len(g.Nodes))
-	for _, n := range g.Nodes {
-		taken[n.Name] = true
-	}
-	unique := func(base string) string {
-		name := base
-		for k := 1; taken[name]; k++ {
-			name = fmt.Sprintf("%s_%d", base, k)
-		}
-		taken[name] = true
-		return name
-	}
+	unique := g.Namer()
 	// trace follows Identity and IdentityN back to the producing node.
 	trace := func(in graph.Input) (*graph.Node, bool) {
 		for steps := 0; steps <= len(g.Nodes); steps++ {

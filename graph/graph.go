@@ -137,3 +137,21 @@ func ParseTensorName(s string) (node string, index int, control bool, err error)
 	}
 	return s, 0, false, nil
 }
+
+// Namer returns a function that gives names for new nodes of g: base
+// itself when no node of g (nor an earlier result) has it, else base_1,
+// base_2, … — the first one free. Each result counts as taken.
+func (g *Graph) Namer() func(base string) string {
+	taken := make(map[string]bool, len(g.Nodes))
+	for _, n := range g.Nodes {
+		taken[n.Name] = true
+	}
+	return func(base string) string {
+		name := base
+		for k := 1; taken[name]; k++ {
+			name = fmt.Sprintf("%s_%d", base, k)
+		}
+		taken[name] = true
+		return name
+	}
+}

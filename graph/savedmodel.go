@@ -649,18 +649,7 @@ func (l *smLoader) freeze(g *Graph, need bool) (*Graph, error) {
 			}
 		}
 	}
-	taken := make(map[string]bool, len(g.Nodes))
-	for _, n := range g.Nodes {
-		taken[n.Name] = true
-	}
-	unique := func(base string) string {
-		name := base
-		for k := 1; taken[name]; k++ {
-			name = fmt.Sprintf("%s_%d", base, k)
-		}
-		taken[name] = true
-		return name
-	}
+	unique := g.Namer()
 	var out []*Node
 	tr := smNewTracer(g)
 	for _, n := range g.Nodes {

@@ -272,18 +272,7 @@ func smNeedsState(g *Graph) bool {
 // returns the new graph and, per rewritten variable, its handle node.
 func smLowerRefVariables(g *Graph, live map[string]bool) (*Graph, map[string]string, error) {
 	handles := map[string]string{}
-	taken := make(map[string]bool, len(g.Nodes))
-	for _, n := range g.Nodes {
-		taken[n.Name] = true
-	}
-	unique := func(base string) string {
-		name := base
-		for k := 1; taken[name]; k++ {
-			name = fmt.Sprintf("%s_%d", base, k)
-		}
-		taken[name] = true
-		return name
-	}
+	unique := g.Namer()
 	vars := map[string]*Node{}
 	for _, n := range g.Nodes {
 		if (n.Op == "VariableV2" || n.Op == "Variable") && live[n.Name] {
@@ -414,18 +403,7 @@ func (l *smLoader) liveList(g *Graph, handles map[string]string) []smLiveVar {
 func (l *smLoader) buildInit(g *Graph, initOp string, vars []smLiveVar, assets map[string]string) (*Init, error) {
 	in := &Init{Assets: map[string]string{}}
 	nodes := slices.Clone(g.Nodes)
-	taken := make(map[string]bool, len(g.Nodes))
-	for _, n := range g.Nodes {
-		taken[n.Name] = true
-	}
-	unique := func(base string) string {
-		name := base
-		for k := 1; taken[name]; k++ {
-			name = fmt.Sprintf("%s_%d", base, k)
-		}
-		taken[name] = true
-		return name
-	}
+	unique := g.Namer()
 	// Restore the live variables the checkpoint holds.
 	for _, lv := range vars {
 		v := lv.node

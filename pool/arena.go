@@ -128,7 +128,7 @@ func (a *Arena) Begin(key []int, run ArenaRun) {
 		a.dropSlab()
 	}
 	for i, l := range a.layouts {
-		if l.leave == leave && equalInts(l.key, key) {
+		if l.leave == leave && slices.Equal(l.key, key) {
 			copy(a.layouts[1:i+1], a.layouts[:i])
 			a.layouts[0] = l
 			if !l.stale {
@@ -144,7 +144,7 @@ func (a *Arena) Begin(key []int, run ArenaRun) {
 	// A key is recorded on its second run, so that one-off runs do not pay
 	// for a layout.
 	for i, k := range a.seen {
-		if equalInts(k, key) {
+		if slices.Equal(k, key) {
 			if record {
 				a.seen = append(a.seen[:i], a.seen[i+1:]...)
 				a.rec = &recording{key: append([]int(nil), key...), concurrent: run.Concurrent, live: map[any]int{}}
@@ -197,7 +197,7 @@ func (a *Arena) Bind(k int, data any) bool {
 		return false
 	}
 	s := &l.slots[l.fetchSlot[k]]
-	if kindOfData(data) != s.kind || sliceLenOf(data) != s.n {
+	if kindOfData(data) != s.kind || tensor.DataLen(data) != s.n {
 		return false
 	}
 	s.ext = data
@@ -238,7 +238,7 @@ func (a *Arena) End(fetched []*tensor.Tensor) {
 		return
 	}
 	for i, old := range a.layouts {
-		if old.leave == l.leave && equalInts(old.key, l.key) {
+		if old.leave == l.leave && slices.Equal(old.key, l.key) {
 			l.rerecords = old.rerecords + 1
 			a.layouts = append(a.layouts[:i], a.layouts[i+1:]...)
 			break
@@ -863,30 +863,6 @@ func kindOfData(data any) int8 {
 	return -1
 }
 
-func sliceLenOf(data any) int {
-	switch s := data.(type) {
-	case []float32:
-		return len(s)
-	case []float64:
-		return len(s)
-	case []int32:
-		return len(s)
-	case []int64:
-		return len(s)
-	case []uint8:
-		return len(s)
-	case []int8:
-		return len(s)
-	case []int16:
-		return len(s)
-	case []uint16:
-		return len(s)
-	case []bool:
-		return len(s)
-	}
-	return -1
-}
-
 // window returns data[off:off+n] with its capacity cut at n.
 func window(data any, off, n int) any {
 	switch s := data.(type) {
@@ -991,16 +967,4 @@ func numElements(shape tensor.Shape) (int, error) {
 		n *= d
 	}
 	return n, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -112,37 +112,9 @@ func (p *Pool) Get(dt tensor.DType, shape tensor.Shape) (*tensor.Tensor, error) 
 	if err != nil {
 		return nil, err
 	}
-	k := kindOf(dt)
-	c, capacity := classOf(n)
-	if k < 0 || c < 0 || n == 0 {
-		return tensor.New(dt, shape, 0)
-	}
-	p.stats.Gets.Add(1)
-	p.stats.Outstanding.Add(1)
-	cl := &p.classes[k][c]
-	bytes := int64(capacity) * int64(dt.StorageSize())
-	var b *tensor.Buffer
-	cl.mu.Lock()
-	if n := len(cl.free); n > 0 {
-		b = cl.free[n-1]
-		cl.free[n-1] = nil
-		cl.free = cl.free[:n-1]
-	}
-	cl.mu.Unlock()
+	b := p.take(dt, n)
 	if b == nil {
-		p.stats.Misses.Add(1)
-		data, err := tensor.MakeSlice(dt, capacity)
-		if err != nil {
-			return nil, err
-		}
-		b = tensor.NewBuffer(data, func(b *tensor.Buffer) { p.recycle(cl, b, bytes) })
-		b.Orphan = func(*tensor.Buffer) {
-			p.stats.Outstanding.Add(-1)
-			p.stats.HandedOut.Add(1)
-		}
-	} else {
-		p.retained.Add(-bytes)
-		b.Reset()
+		return tensor.New(dt, shape, 0)
 	}
 	return tensor.WrapBuffer(dt, shape.Clone(), prefix(b.Data, n), b), nil
 }

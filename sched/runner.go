@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -533,7 +534,7 @@ func (p *Plan) costOf(key []int) *memCost {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, m := range c.costs {
-		if memEqualInts(m.key, key) && m.runs >= memCostRuns {
+		if slices.Equal(m.key, key) && m.runs >= memCostRuns {
 			if m.final && (m.anyCand || m.inOrder) && time.Since(m.decided) > memRetryNanos {
 				// Measure and try again: the machine may be less (or
 				// more) busy than when the decisions were made.
@@ -554,7 +555,7 @@ func (r *Runner) learnCost(total int64) {
 	defer c.mu.Unlock()
 	var m *memCost
 	for _, x := range c.costs {
-		if memEqualInts(x.key, r.costKey) {
+		if slices.Equal(x.key, r.costKey) {
 			m = x
 			break
 		}
@@ -585,18 +586,6 @@ func (r *Runner) learnCost(total int64) {
 		// Decisions without a split to try are final at once.
 		m.final = !m.anySplit
 	}
-}
-
-func memEqualInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sliceSize decides whether a run is cut into batch slices, and how.

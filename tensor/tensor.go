@@ -229,6 +229,10 @@ func goTypeMatches(dt DType, data any) bool {
 	return false
 }
 
+// DataLen returns the number of elements of a tensor storage slice (as
+// Tensor.Data returns it), or -1 for a value that is not one.
+func DataLen(data any) int { return sliceLen(data) }
+
 func sliceLen(data any) int {
 	switch s := data.(type) {
 	case []float32:
