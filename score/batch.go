@@ -65,6 +65,7 @@ type Batch struct {
 	Pos     Pos                    // the reader's position after this batch
 
 	outs []*tfd.Tensor
+	own  bool // outs are the pipeline's, to recycle once written
 	err  error
 	frac float64 // the reader's Fraction after this batch
 	// release, if set, gives the feeds' storage back to the reader once

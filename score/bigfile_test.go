@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +47,22 @@ func bigWriteNPY(t *testing.T, path string, rows int) {
 	}
 }
 
+// bigRssFile returns the process's resident file-backed memory (Linux's
+// RssFile), or 0 where /proc does not tell.
+func bigRssFile() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
 func bigRow(r int) *tfd.Tensor { return testmodels.Input(uint64(r)%1024, 1, testmodels.MLPIn) }
 
 // TestBigNPYBoundedMemory scores an .npy file much larger than the heap it
@@ -62,7 +80,8 @@ func TestBigNPYBoundedMemory(t *testing.T) {
 	m := scoreLoad(t, "mlp.pb")
 
 	runtime.GC()
-	var peak atomic.Uint64
+	rss0 := bigRssFile()
+	var peak, peakRss atomic.Uint64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -72,6 +91,9 @@ func TestBigNPYBoundedMemory(t *testing.T) {
 			runtime.ReadMemStats(&ms)
 			if h := ms.HeapAlloc; h > peak.Load() {
 				peak.Store(h)
+			}
+			if r := bigRssFile(); r > peakRss.Load() {
+				peakRss.Store(r)
 			}
 			select {
 			case <-stop:
@@ -95,10 +117,15 @@ func TestBigNPYBoundedMemory(t *testing.T) {
 	if p := peak.Load(); p > limit {
 		t.Errorf("peak heap %d bytes scoring a %d-byte file; limit %d", p, st.Size(), limit)
 	}
+	// The input is mapped on Linux: the pages of rows written must leave.
+	if p := peakRss.Load(); p > rss0+limit {
+		t.Errorf("resident file pages grew from %d to %d bytes scoring a %d-byte file; limit %d more", rss0, p, st.Size(), limit)
+	}
+	t.Logf("resident file pages %.1f MB before, %.1f MB at most", float64(rss0)/(1<<20), float64(peakRss.Load())/(1<<20))
 	// Sampled rows against direct runs, read back through the reader.
 	out := Field{Key: "output", Tensor: "output", DType: tensor.Float32, Shape: tensor.Known(tensor.Shape{-1, testmodels.MLPOut})}
 	for _, r := range []int{0, 1, rows / 2, rows - 1} {
-		rd, err := openNPY([]NamedFile{{"output", res.Files[0]}}, []Field{out}, Pos{Row: int64(r)})
+		rd, err := openNPY([]NamedFile{{"output", res.Files[0]}}, []Field{out}, Pos{Row: int64(r)}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -117,7 +117,7 @@ func formatsReadOutput(t *testing.T, f Format, path string, key string, rowShape
 	var err error
 	switch f {
 	case NPY:
-		r, err = openNPY([]NamedFile{{key, path}}, []Field{field}, Pos{})
+		r, err = openNPY([]NamedFile{{key, path}}, []Field{field}, Pos{}, false)
 	case NPZ:
 		r, err = openNPZ(path, []Field{field}, Pos{})
 	case CSV:

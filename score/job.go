@@ -65,6 +65,8 @@ type Job struct {
 
 	// wrapReader, if set, wraps the reader (tests watch the pipeline).
 	wrapReader func(Reader) Reader
+	// noMap reads .npy inputs instead of mapping them (tests compare).
+	noMap bool
 }
 
 // Result describes a finished job.
@@ -173,7 +175,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		state.Batches, state.Pos, state.Writer = prev.Batches, prev.Pos, prev.Writer
 		resumeWriter = &prev.Writer
 	}
-	rd, err := openReader(j.Input, inFormat, fields, j.SkipBadRows, state.Pos)
+	rd, err := openReader(j.Input, inFormat, fields, j.SkipBadRows, state.Pos, !j.noMap)
 	if err != nil {
 		return nil, err
 	}
@@ -241,17 +243,18 @@ func OpenReader(in Input, fields []Field, skipBad bool, start Pos) (Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	return openReader(in, f, fields, skipBad, start)
+	return openReader(in, f, fields, skipBad, start, false)
 }
 
 // openReader opens the input in its format, positioned at start.
-func openReader(in Input, f Format, fields []Field, skipBad bool, start Pos) (Reader, error) {
+// With mapped, .npy inputs may be memory-mapped (see openNPY).
+func openReader(in Input, f Format, fields []Field, skipBad bool, start Pos, mapped bool) (Reader, error) {
 	switch f {
 	case NPY:
 		if len(in.Files) == 0 {
 			return nil, fmt.Errorf("score: npy input needs one file per input (NAME=FILE.npy)")
 		}
-		return openNPY(in.Files, fields, start)
+		return openNPY(in.Files, fields, start, mapped)
 	case NPZ:
 		return openNPZ(in.Path, fields, start)
 	case CSV:
@@ -286,6 +289,7 @@ type pipeline struct {
 	frac      float64 // share of the input read when the last batch written was
 	intra     int     // workers per run, when batches are fewer than workers
 	runner    *Runner
+	outFree   chan []*tfd.Tensor // outputs of batches written, for reuse
 }
 
 func (p *pipeline) stats() Stats {
@@ -293,12 +297,23 @@ func (p *pipeline) stats() Stats {
 		Fraction: p.frac, Elapsed: time.Since(p.start)}
 }
 
-// scoreBatch runs the model on one batch.
-func (p *pipeline) scoreBatch(ctx context.Context, b *Batch) ([]*tfd.Tensor, error) {
-	if b.Rows == 0 && !p.w.whole {
-		return nil, nil
+// reuse returns a set of output tensors of a batch already written, or nil.
+func (p *pipeline) reuse() []*tfd.Tensor {
+	select {
+	case outs := <-p.outFree:
+		return outs
+	default:
+		return nil
 	}
-	return p.runner.Run(ctx, b.Feeds, p.intra)
+}
+
+// recycle makes a set of output tensors available to reuse; they must not
+// be used afterwards.
+func (p *pipeline) recycle(outs []*tfd.Tensor) {
+	select {
+	case p.outFree <- outs:
+	default:
+	}
 }
 
 // emptyMetas finds the outputs' dtypes and row shapes when no row was
@@ -389,15 +404,18 @@ func (p *pipeline) run(parent context.Context) error {
 		}
 	}()
 	var wg sync.WaitGroup
+	p.outFree = make(chan []*tfd.Tensor, p.inflight)
 	for range p.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			w := newWorker(p)
+			defer w.close()
 			for b := range work {
 				if err := ctx.Err(); err != nil {
 					b.err = context.Cause(ctx)
 				} else {
-					b.outs, b.err = p.scoreBatch(ctx, b)
+					b.outs, b.own, b.err = w.score(ctx, b)
 				}
 				done <- b
 			}
@@ -434,6 +452,9 @@ func (p *pipeline) run(parent context.Context) error {
 			}
 			if nb.release != nil {
 				nb.release()
+			}
+			if nb.own {
+				p.recycle(nb.outs)
 			}
 			<-slots
 			want++

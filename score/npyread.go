@@ -31,7 +31,11 @@ type npyArray struct {
 	row     int64
 	raw     []byte
 	free    chan *tfd.Tensor // storage of batches written, for reuse
+	mm      *npyMap          // the file's mapping, when rows are views of it
 }
+
+// errShrank reports a mapped file that became shorter while it was read.
+var errShrank = errors.New("the file shrank while it was read")
 
 // npyOpenArray checks an array against the field it feeds and prepares
 // to stream it. r is positioned after the header; open re-reads the whole
@@ -111,12 +115,24 @@ func (a *npyArray) read(k int) (*tfd.Tensor, func(), error) {
 		t, err := a.whole.SliceRows(int(lo), int(lo)+k)
 		return t, nil, err
 	}
+	rb := a.h.RowBytes()
+	if a.mm != nil {
+		t, release, err := a.view(lo, k)
+		if err != errNoPopulate {
+			return t, release, err
+		}
+		// Read the file from here on.
+		a.mm.close()
+		a.mm = nil
+		if _, err := a.r.(io.Seeker).Seek(a.h.DataOffset+lo*int64(rb), io.SeekStart); err != nil {
+			return nil, nil, fmt.Errorf("score: %s: %w", a.name, err)
+		}
+	}
 	shape := append(tensor.Shape{k}, a.h.RowShape()...)
 	t, err := a.get(shape)
 	if err != nil {
 		return nil, nil, fmt.Errorf("score: %s: %w", a.name, err)
 	}
-	rb := a.h.RowBytes()
 	if need := k * rb; need > 0 {
 		raw, direct := a.h.Raw(t)
 		if !direct {
@@ -146,6 +162,25 @@ func (a *npyArray) read(k int) (*tfd.Tensor, func(), error) {
 		return c, nil, nil
 	}
 	return t, func() { a.put(t) }, nil
+}
+
+// view returns rows lo to lo+k as a tensor over the mapping, and the
+// function that lets the pages of the rows before them go once written.
+func (a *npyArray) view(lo int64, k int) (*tfd.Tensor, func(), error) {
+	rb := int64(a.h.RowBytes())
+	b, err := a.mm.rows(lo*rb, int64(k)*rb)
+	if err == errShrank {
+		return nil, nil, fmt.Errorf("score: %s: data truncated: %w (rows %d to %d of %d)", a.name, err, lo, lo+int64(k), a.rows())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	t, ok := a.h.View(b, k)
+	if !ok { // npyOpenFile checked the dtype and alignment
+		return nil, nil, fmt.Errorf("score: %s: rows %d to %d cannot be viewed in place", a.name, lo, lo+int64(k))
+	}
+	end := (lo + int64(k)) * rb
+	return t, func() { a.mm.done(end) }, nil
 }
 
 // get returns a tensor of the given shape, reusing the storage of a batch
@@ -239,6 +274,9 @@ func (r *npyReader) Read(n int) (*Batch, error) {
 func (r *npyReader) Close() error {
 	var first error
 	for _, a := range r.arrays {
+		if err := a.mm.close(); err != nil && first == nil {
+			first = err
+		}
 		if a.closer != nil {
 			if err := a.closer.Close(); err != nil && first == nil {
 				first = err
@@ -299,8 +337,12 @@ type NamedFile struct {
 	Path string
 }
 
-// openNPY opens one .npy file per input.
-func openNPY(files []NamedFile, fields []Field, start Pos) (*npyReader, error) {
+// openNPY opens one .npy file per input. With mapped, batched arrays whose
+// data can be used as it is in the file are memory-mapped and batches are
+// views of the mapping (see npyMap); each batch's release function must
+// then be called, in order, once it is written, and no batch may be used
+// after Close.
+func openNPY(files []NamedFile, fields []Field, start Pos, mapped bool) (*npyReader, error) {
 	r := &npyReader{}
 	seen := map[string]string{}
 	for _, nf := range files {
@@ -314,7 +356,7 @@ func openNPY(files []NamedFile, fields []Field, start Pos) (*npyReader, error) {
 			return nil, fmt.Errorf("score: input %q given twice (%s and %s)", f.Key, prev, nf.Path)
 		}
 		seen[f.Tensor] = nf.Path
-		a, err := npyOpenFile(nf.Path, f)
+		a, err := npyOpenFile(nf.Path, f, mapped)
 		if err != nil {
 			r.Close()
 			return nil, err
@@ -328,7 +370,7 @@ func openNPY(files []NamedFile, fields []Field, start Pos) (*npyReader, error) {
 	return r, nil
 }
 
-func npyOpenFile(path string, f Field) (*npyArray, error) {
+func npyOpenFile(path string, f Field, mapped bool) (*npyArray, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
@@ -346,6 +388,11 @@ func npyOpenFile(path string, f Field) (*npyArray, error) {
 	if err != nil {
 		fh.Close()
 		return nil, err
+	}
+	if mapped && a.batched && a.whole == nil && (f.DType == tensor.Invalid || f.DType == h.DType) && h.ElemSize > 0 && h.DataOffset%int64(h.ElemSize) == 0 {
+		if _, ok := h.View(nil, 0); ok {
+			a.mm, _ = npyMapFile(fh, h.DataOffset, h.DataOffset+h.DataBytes())
+		}
 	}
 	return a, nil
 }

@@ -552,7 +552,7 @@ func TestNPYReader(t *testing.T) {
 	scale := scoreWriteNPY(t, dir, "scale.npy", tensor.Scalar[float32](3))
 	fields := []Field{readXField, {Key: "scale", Tensor: "scale", DType: tensor.Float32, Shape: tensor.Known(tensor.Shape{})}}
 	open := func(p Pos) (Reader, error) {
-		return openNPY([]NamedFile{{"x:0", xPath}, {"scale", scale}}, fields, p)
+		return openNPY([]NamedFile{{"x:0", xPath}, {"scale", scale}}, fields, p, false)
 	}
 	r, err := open(Pos{})
 	if err != nil {
@@ -595,7 +595,7 @@ func TestNPYReader(t *testing.T) {
 		{name: "dtype", files: []NamedFile{{"s", xPath}}, fields: []Field{readSField}, want: "cannot be converted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := openNPY(tc.files, tc.fields, Pos{})
+			r, err := openNPY(tc.files, tc.fields, Pos{}, false)
 			if err == nil {
 				_, _, _, err = readAll(t, r, 2)
 				r.Close()
@@ -606,7 +606,7 @@ func TestNPYReader(t *testing.T) {
 		})
 	}
 	// A value that does not fit the input's dtype is a bad row.
-	r, err = openNPY([]NamedFile{{"i", huge}}, []Field{readIField}, Pos{})
+	r, err = openNPY([]NamedFile{{"i", huge}}, []Field{readIField}, Pos{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +633,7 @@ func TestNPYFortranAndWhole(t *testing.T) {
 	}
 	p := filepath.Join(dir, "f.npy")
 	os.WriteFile(p, b, 0o644)
-	r, err := openNPY([]NamedFile{{"x", p}}, []Field{readXField}, Pos{Row: 1})
+	r, err := openNPY([]NamedFile{{"x", p}}, []Field{readXField}, Pos{Row: 1}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +647,7 @@ func TestNPYFortranAndWhole(t *testing.T) {
 	// Nothing batched: one batch with the inputs whole.
 	w := scoreWriteNPY(t, dir, "w.npy", readF32([]int{2, 2}, 1, 2, 3, 4))
 	fixed := Field{Key: "w", Tensor: "w", DType: tensor.Float32, Shape: tensor.Known(tensor.Shape{2, 2})}
-	r, err = openNPY([]NamedFile{{"w", w}}, []Field{fixed}, Pos{})
+	r, err = openNPY([]NamedFile{{"w", w}}, []Field{fixed}, Pos{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,3 +226,54 @@ func AppendData(dst []byte, t *tensor.Tensor) ([]byte, error) {
 	enc.put(dst[start:], 0)
 	return dst, nil
 }
+
+// View returns a tensor of rows rows over b, the file bytes of those rows,
+// without copying: it is possible when the data could be read straight
+// into a tensor (see Raw) and b is aligned for the element type. ok is
+// false otherwise. The tensor shares b's memory, so b must outlive it and
+// must not change while it is used.
+func (h *Header) View(b []byte, rows int) (t *tensor.Tensor, ok bool) {
+	if h.Fortran && len(h.Shape) > 1 || h.d.kind == kindBool || h.DType == tensor.Half || !nativeLE {
+		return nil, false
+	}
+	if h.d.order != binary.LittleEndian && h.d.order != binary.NativeEndian {
+		return nil, false
+	}
+	if rows < 0 || int64(len(b)) != int64(rows)*int64(h.RowBytes()) || h.ElemSize != h.DType.Size() {
+		return nil, false
+	}
+	shape := append(tensor.Shape{rows}, h.RowShape()...)
+	n := shape.Size()
+	if n == 0 {
+		t, err := tensor.New(h.DType, shape, 0)
+		return t, err == nil
+	}
+	p := unsafe.Pointer(&b[0])
+	if uintptr(p)%uintptr(h.ElemSize) != 0 {
+		return nil, false
+	}
+	var data any
+	switch h.DType {
+	case tensor.Float32:
+		data = unsafe.Slice((*float32)(p), n)
+	case tensor.Float64:
+		data = unsafe.Slice((*float64)(p), n)
+	case tensor.Int8:
+		data = unsafe.Slice((*int8)(p), n)
+	case tensor.Uint8:
+		data = unsafe.Slice((*uint8)(p), n)
+	case tensor.Int16:
+		data = unsafe.Slice((*int16)(p), n)
+	case tensor.Uint16:
+		data = unsafe.Slice((*uint16)(p), n)
+	case tensor.Int32:
+		data = unsafe.Slice((*int32)(p), n)
+	case tensor.Int64:
+		data = unsafe.Slice((*int64)(p), n)
+	default: // strings
+
+		return nil, false
+	}
+	t, err := tensor.Wrap(h.DType, shape, data)
+	return t, err == nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"unsafe"
 
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -170,5 +171,81 @@ func TestStreamErrors(t *testing.T) {
 		if _, err := ReadHeader(bytes.NewReader(bad)); err == nil {
 			t.Errorf("ReadHeader(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestViewMatchesRead checks that View over a file's data bytes equals
+// Read of the file, for each dtype View takes, and that it refuses what
+// must be decoded (bool, half, big-endian, Fortran order) and misaligned
+// bytes.
+func TestViewMatchesRead(t *testing.T) {
+	encode := func(x *tensor.Tensor) (Header, []byte) {
+		var b bytes.Buffer
+		if err := Write(&b, x); err != nil {
+			t.Fatal(err)
+		}
+		r := bytes.NewReader(b.Bytes())
+		h, err := ReadHeader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, b.Bytes()[h.DataOffset:]
+	}
+	for _, x := range []*tensor.Tensor{
+		tensor.FromSlice(tensor.Shape{3, 2}, []float32{1, -2, 3.5, 0, 1e-30, 7}),
+		tensor.FromSlice(tensor.Shape{2}, []float64{1.5, -3e300}),
+		tensor.FromSlice(tensor.Shape{2, 2}, []int8{-128, 0, 1, 127}),
+		tensor.FromSlice(tensor.Shape{3}, []uint8{0, 1, 255}),
+		tensor.FromSlice(tensor.Shape{2}, []int16{-300, 300}),
+		tensor.FromSlice(tensor.Shape{2}, []uint16{0, 65535}),
+		tensor.FromSlice(tensor.Shape{2, 1}, []int32{-1 << 31, 5}),
+		tensor.FromSlice(tensor.Shape{1, 2}, []int64{-1 << 63, 9}),
+		tensor.FromSlice(tensor.Shape{0, 3}, []float32{}),
+	} {
+		h, data := encode(x)
+		// Copy to an aligned buffer: the file's data offset is a multiple
+		// of 16, the buffer's start may not be.
+		buf := make([]uint64, (len(data)+7)/8+1)
+		aligned := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
+		copy(aligned, data)
+		rows := h.Rows()
+		got, ok := h.View(aligned[:len(data)], rows)
+		if !ok {
+			t.Errorf("%s%v: View refused", x.DType(), x.Shape())
+			continue
+		}
+		if !tensor.Equal(got, x) {
+			t.Errorf("%s%v: View gives %v, want %v", x.DType(), x.Shape(), got, x)
+		}
+		if h.ElemSize > 1 && len(data) > 0 {
+			copy(aligned[1:], data)
+			if _, ok := h.View(aligned[1:1+len(data)], rows); ok {
+				t.Errorf("%s%v: View took misaligned bytes", x.DType(), x.Shape())
+			}
+		}
+		if _, ok := h.View(aligned[:len(data)], rows+1); ok {
+			t.Errorf("%s%v: View took %d rows from the bytes of %d", x.DType(), x.Shape(), rows+1, rows)
+		}
+	}
+	for name, x := range map[string]*tensor.Tensor{
+		"bool": tensor.FromSlice(tensor.Shape{2}, []bool{true, false}),
+		"half": streamWrap(tensor.Half, tensor.Shape{2}, []float32{1.5, -2}),
+	} {
+		h, data := encode(x)
+		if _, ok := h.View(data, 2); ok {
+			t.Errorf("%s: View took data that must be decoded", name)
+		}
+	}
+	h, data := encode(tensor.FromSlice(tensor.Shape{2}, []int32{1, 2}))
+	h2, err := ReadHeader(bytes.NewReader(bytes.Replace(append(formatHeader("<i4", tensor.Shape{2}), data...), []byte("'<i4'"), []byte("'>i4'"), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h2.View(data, 2); ok {
+		t.Error("View took big-endian data")
+	}
+	h.Fortran, h.Shape = true, tensor.Shape{1, 2}
+	if _, ok := h.View(data, 1); ok {
+		t.Error("View took Fortran-order data")
 	}
 }
