@@ -229,3 +229,31 @@ func TestJobRecyclesOutputs(t *testing.T) {
 		t.Errorf("the job allocated %d bytes for %d bytes of output", got, out)
 	}
 }
+
+// TestWorkerSlicesBigRuns checks that a worker runs a batch whose run
+// holds more than sliceBytes in slices of rows (the CNN on 256 rows holds
+// 7.8 MB), and that the rows come out as a run on the whole batch gives
+// them, bit for bit.
+func TestWorkerSlicesBigRuns(t *testing.T) {
+	m := scoreLoad(t, "cnn.pb")
+	fetches := []Fetch{{Key: "output", Tensor: "output"}}
+	p := &pipeline{job: &Job{Model: m}, fetches: fetches, intra: 1, w: &writer{},
+		runner: NewRunner(m, "", fetches), outFree: make(chan []*tfd.Tensor, 4)}
+	w := newWorker(p)
+	defer w.close()
+	for i, rows := range []int{256, 256, 200, 7} {
+		x := testmodels.Input(uint64(i), rows, 28, 28, 1)
+		outs, own, err := w.score(context.Background(), &Batch{Rows: rows, Feeds: map[string]*tfd.Tensor{"input": x}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !own {
+			t.Fatal("outputs not recycled")
+		}
+		if i == 0 && w.step == 0 {
+			t.Fatalf("peak %d bytes on %d rows, and no slicing", w.r.PeakBytes(), rows)
+		}
+		scoreEqual(t, fmt.Sprintf("batch %d of %d rows (slices of %d)", i, rows, w.step), outs[0], scoreDirect(t, m, "input", x, "output"))
+		p.recycle(outs)
+	}
+}

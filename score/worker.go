@@ -24,7 +24,16 @@ type worker struct {
 	in     []*tfd.Tensor // feeds in names' order
 	metas  []outMeta     // output dtypes and row shapes, once known
 	failed bool          // the outputs are not one row per input row
+	step   int           // rows per run when a batch is run in slices; 0: whole
+	sin    []*tfd.Tensor // feeds of a slice
 }
+
+// sliceBytes bounds the memory a run's tensors hold at once, above which a
+// worker runs its batch in slices of rows: the tensors of a slice stay in
+// the caches between one kernel and the next. Measured on the CNN, whose
+// runs on 256 rows hold 7.8 MB: runs on 64 or 128 rows (2 to 4 MB) cost
+// 7.4 µs a row against 8.4 at 256, on one worker and on two.
+const sliceBytes = 4 << 20
 
 func newWorker(p *pipeline) *worker {
 	m, _ := p.job.Model.(*tfd.Model)
@@ -47,7 +56,7 @@ func (w *worker) score(ctx context.Context, b *Batch) ([]*tfd.Tensor, bool, erro
 	}
 	defer clear(w.in)
 	if outs := w.outputs(b.Rows); outs != nil {
-		if err := w.r.RunInto(ctx, w.in, outs); err == nil {
+		if err := w.runInto(ctx, b.Rows, outs); err == nil {
 			return outs, true, nil
 		}
 		// The outputs' shapes changed, or the run failed: Run tells.
@@ -67,7 +76,53 @@ func (w *worker) score(ctx context.Context, b *Batch) ([]*tfd.Tensor, bool, erro
 		}
 		own[i] = t.Clone()
 	}
+	w.step = 0
+	if peak := w.r.PeakBytes(); peak > sliceBytes && w.metas != nil && w.batched(b.Rows) {
+		w.step = max(8, int(int64(b.Rows)*sliceBytes/peak))
+	}
 	return own, true, nil
+}
+
+// batched reports whether every feed has rows rows, so that the batch can
+// be run in slices.
+func (w *worker) batched(rows int) bool {
+	for _, t := range w.in {
+		if t.Rank() == 0 || t.Shape()[0] != rows {
+			return false
+		}
+	}
+	return true
+}
+
+// runInto runs the batch into outs, in slices of w.step rows when a run
+// on the whole batch holds more than sliceBytes.
+func (w *worker) runInto(ctx context.Context, rows int, outs []*tfd.Tensor) error {
+	if w.step == 0 || rows <= w.step || !w.batched(rows) {
+		return w.r.RunInto(ctx, w.in, outs)
+	}
+	if w.sin == nil {
+		w.sin = make([]*tfd.Tensor, len(w.in))
+	}
+	souts := make([]*tfd.Tensor, len(outs))
+	for lo := 0; lo < rows; lo += w.step {
+		hi := min(lo+w.step, rows)
+		var err error
+		for i, t := range w.in {
+			if w.sin[i], err = t.SliceRows(lo, hi); err != nil {
+				return err
+			}
+		}
+		for i, t := range outs {
+			if souts[i], err = t.SliceRows(lo, hi); err != nil {
+				return err
+			}
+		}
+		if err := w.r.RunInto(ctx, w.sin, souts); err != nil {
+			return err
+		}
+	}
+	clear(w.sin)
+	return nil
 }
 
 // bind puts the feeds in the runner's order, making the runner for this
