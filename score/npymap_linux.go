@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,25 +29,47 @@ const npyMapDrop = 8 << 20
 // file; inputs must not change while a job reads them (a resumed job
 // checks that they did not).
 type npyMap struct {
-	mem     []byte // the mapping, from file offset 0
-	off     int64  // offset of the data in mem
-	dropped int    // bytes at the start of mem dropped already, a page multiple
+	mem     []byte         // the mapping, from file offset 0
+	res     unsafe.Pointer // the reservation mem lies in, unmapped whole
+	resLen  uintptr
+	off     int64 // offset of the data in mem
+	dropped int   // bytes at the start of mem dropped already, a page multiple
 	page    int
 	written atomic.Int64 // data bytes written, set by the writer
 }
 
 // npyMapFile maps the first size bytes of f, the data starting at off.
 // ok is false when the file cannot be mapped; callers then read it.
+//
+// The mapping starts at a 2 MB boundary and asks for huge pages
+// (MADV_HUGEPAGE): where the file system caches files in 2 MB folios
+// (ext4 and XFS on recent kernels), a file read from disk through the
+// mapping is cached in them, and later mappings of it take one page-table
+// entry per 2 MB instead of 512. Populating and dropping 313 MB cost 20 ms
+// in 4 KB pages and 1.3 ms in 2 MB pages here. Where the file is cached in
+// small folios already, or huge pages are off, the mapping works as well.
 func npyMapFile(f *os.File, off, size int64) (*npyMap, bool) {
 	if size <= off || size != int64(int(size)) {
 		return nil, false
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE)
+	n := uintptr(size)
+	res, err := unix.MmapPtr(-1, 0, nil, n+hugePage, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, false
 	}
-	return &npyMap{mem: mem, off: off, page: os.Getpagesize()}, true
+	at := unsafe.Add(res, (hugePage-uintptr(res)%hugePage)%hugePage)
+	p, err := unix.MmapPtr(int(f.Fd()), 0, at, n, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	if err != nil {
+		unix.MunmapPtr(res, n+hugePage)
+		return nil, false
+	}
+	mem := unsafe.Slice((*byte)(p), n)
+	unix.Madvise(mem, unix.MADV_HUGEPAGE) // a hint: EINVAL where huge pages are off
+	return &npyMap{mem: mem, res: res, resLen: n + hugePage, off: off, page: os.Getpagesize()}, true
 }
+
+// hugePage is the size of the pages a mapping asks for.
+const hugePage = 2 << 20
 
 // errNoPopulate means the kernel cannot populate a mapping (Linux before
 // 5.14): the caller reads the file instead.
@@ -97,7 +120,7 @@ func (m *npyMap) close() error {
 	if m == nil || m.mem == nil {
 		return nil
 	}
-	err := unix.Munmap(m.mem)
-	m.mem = nil
+	err := unix.MunmapPtr(m.res, m.resLen)
+	m.mem, m.res = nil, nil
 	return err
 }
