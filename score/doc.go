@@ -3,12 +3,14 @@
 // order, to an output file.
 //
 // A Job reads batches of rows (Reader), scores them on N workers that
-// share the model's compiled plan (each call of RunWith has its own run
-// state), and writes the results in order. The pipeline is bounded: at
+// share the model's compiled plan (each worker has its own tfd.Runner and
+// writes into output tensors recycled from batches already written), and
+// writes the results in order. The pipeline is bounded: at
 // most Job.InFlight batches exist between reading and writing, so memory
 // stays proportional to the batch size, not to the input.
 //
-// Inputs (Format): .npy (one file per model input, read in chunks of rows,
+// Inputs (Format): .npy (one file per model input, memory-mapped on Linux
+// with batches as views of the mapping, otherwise read in chunks of rows;
 // never whole), .npz (one array per input), CSV (a header row maps columns
 // to inputs), JSON Lines (one TensorFlow Serving "instance" per line) and
 // TFRecord files of serialized tf.train.Example (features mapped to inputs
