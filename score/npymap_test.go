@@ -1,6 +1,7 @@
 package score
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tfdgo/tfd"
+	"github.com/tfdgo/tfd/internal/npy"
 	"github.com/tfdgo/tfd/internal/testmodels"
 	"github.com/tfdgo/tfd/tensor"
 )
@@ -256,4 +258,86 @@ func TestWorkerSlicesBigRuns(t *testing.T) {
 		scoreEqual(t, fmt.Sprintf("batch %d of %d rows (slices of %d)", i, rows, w.step), outs[0], scoreDirect(t, m, "input", x, "output"))
 		p.recycle(outs)
 	}
+}
+
+// FuzzNPYMapped opens arbitrary bytes as an .npy input, once mapped and
+// once read, and reads both in batches of 5 rows, releasing each batch as
+// a job does. Properties: no panic or fault; errors name the file; the
+// two readers give the same batches, or both fail.
+func FuzzNPYMapped(f *testing.F) {
+	dir := f.TempDir()
+	for i, x := range []*tfd.Tensor{
+		testmodels.Input(1, 12, 3),
+		tfd.FromSlice([]int{7}, []int16{1, -2, 3, -4, 5, -6, 7}),
+		tfd.FromSlice([]int{0, 4}, []float64{}),
+		tfd.FromSlice([]int{3, 2}, []uint8{0, 1, 2, 3, 254, 255}),
+	} {
+		b, err := os.ReadFile(scoreWriteNPY(f, dir, fmt.Sprintf("seed%d.npy", i), x))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-3]) // truncated data
+	}
+	field := Field{Key: "x", Tensor: "x", Shape: tensor.UnknownShape()}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in.npy")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		read := func(mapped bool) ([]*tfd.Tensor, error) {
+			r, err := openNPY([]NamedFile{{"x", path}}, []Field{field}, Pos{}, mapped)
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			var got []*tfd.Tensor
+			for len(got) < 1000 {
+				b, err := r.Read(5)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+				got = append(got, b.Feeds["x"].Clone())
+				if b.release != nil {
+					b.release()
+				}
+			}
+			return got, nil
+		}
+		want, werr := read(false)
+		got, gerr := read(true)
+		for _, err := range []error{werr, gerr} {
+			if err != nil && !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("read: %v; mapped: %v", werr, gerr)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d batches mapped, %d read", len(got), len(want))
+		}
+		for i := range got {
+			if !fzSameBits(got[i], want[i]) {
+				t.Fatalf("batch %d: mapped %v, read %v", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// fzSameBits reports whether two tensors have the same dtype, shape and
+// element bits (NaNs included).
+func fzSameBits(a, b *tfd.Tensor) bool {
+	if a.DType() != b.DType() || !a.Shape().Equal(b.Shape()) {
+		return false
+	}
+	x, okA := npy.Bytes(a)
+	y, okB := npy.Bytes(b)
+	if okA && okB {
+		return bytes.Equal(x, y)
+	}
+	return tensor.Equal(a, b)
 }
