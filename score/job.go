@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -175,11 +176,15 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		state.Batches, state.Pos, state.Writer = prev.Batches, prev.Pos, prev.Writer
 		resumeWriter = &prev.Writer
 	}
-	rd, err := openReader(j.Input, inFormat, fields, j.SkipBadRows, state.Pos, !j.noMap)
+	// Inputs are mapped when every kernel runs on the worker goroutines,
+	// which turn a fault on the mapping into an error (see worker.score).
+	_, single := j.Model.(*tfd.Model)
+	rd, err := openReader(j.Input, inFormat, fields, j.SkipBadRows, state.Pos, single && !j.noMap)
 	if err != nil {
 		return nil, err
 	}
 	defer rd.Close()
+	nr, _ := rd.(*npyReader)
 	if j.wrapReader != nil {
 		rd = j.wrapReader(rd)
 	}
@@ -190,13 +195,24 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		}
 		return nil, err
 	}
-	if nr, ok := rd.(*npyReader); ok && nr.unbatched() {
+	if nr != nil && nr.unbatched() {
 		w.whole = true
 	}
 	p := &pipeline{job: j, rd: rd, w: w, state: state, work: work, fetches: fetches, fields: fields,
 		workers: workers, batchRows: batchRows, inflight: inflight, every: every, progress: progress, start: start}
 	p.resumed = state.Pos.Row
 	p.runner = NewRunner(j.Model, j.Signature, fetches)
+	p.setIntra()
+	if nr != nil && nr.mapped() {
+		if p.intra > 1 { // runs would share their kernels' work with helpers
+			if err := nr.unmap(); err != nil {
+				w.close()
+				return nil, err
+			}
+		} else {
+			p.mapped = nr
+		}
+	}
 	rowsBefore := w.st.Rows
 	p.total, p.frac = -1, rd.Fraction()
 	if n := rd.Rows(); n >= 0 {
@@ -290,6 +306,7 @@ type pipeline struct {
 	intra     int     // workers per run, when batches are fewer than workers
 	runner    *Runner
 	outFree   chan []*tfd.Tensor // outputs of batches written, for reuse
+	mapped    *npyReader         // the reader, when batches are views of mapped files
 }
 
 func (p *pipeline) stats() Stats {
@@ -358,9 +375,9 @@ func (p *pipeline) emptyMetas(ctx context.Context) ([]outMeta, error) {
 	return metas, nil
 }
 
-// run moves every batch from the reader through the workers to the
-// writer, in input order, and checkpoints as it goes.
-func (p *pipeline) run(parent context.Context) error {
+// setIntra sets the workers per run: more than one when batches are fewer
+// than workers.
+func (p *pipeline) setIntra() {
 	p.intra = 1
 	if n := p.rd.Rows(); n >= 0 {
 		batches := int((n + int64(p.batchRows) - 1) / int64(p.batchRows))
@@ -368,6 +385,11 @@ func (p *pipeline) run(parent context.Context) error {
 			p.intra = p.workers / max(batches, 1)
 		}
 	}
+}
+
+// run moves every batch from the reader through the workers to the
+// writer, in input order, and checkpoints as it goes.
+func (p *pipeline) run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 
@@ -415,11 +437,19 @@ func (p *pipeline) run(parent context.Context) error {
 			defer wg.Done()
 			w := newWorker(p)
 			defer w.close()
+			if p.mapped != nil {
+				debug.SetPanicOnFault(true)
+			}
 			for b := range work {
 				if err := ctx.Err(); err != nil {
 					b.err = context.Cause(ctx)
 				} else {
 					b.outs, b.own, b.err = w.score(ctx, b)
+				}
+				if b.err != nil && p.mapped != nil {
+					if err := p.mapped.shrank(); err != nil {
+						b.err = err
+					}
 				}
 				done <- b
 			}

@@ -25,9 +25,10 @@ const npyMapDrop = 8 << 20
 // resident memory bounded whatever the file's size.
 //
 // A file truncated by another process after its rows were populated but
-// before they were scored still faults (SIGBUS), as with any mapped
-// file; inputs must not change while a job reads them (a resumed job
-// checks that they did not).
+// before they were scored makes the run fault; the workers then panic
+// instead of crashing (debug.SetPanicOnFault) and the job fails naming the
+// file (TestJobMappedInputTruncated). Jobs map inputs only when every
+// kernel runs on a worker goroutine: a single model, one worker per run.
 type npyMap struct {
 	mem     []byte         // the mapping, from file offset 0
 	res     unsafe.Pointer // the reservation mem lies in, unmapped whole

@@ -182,11 +182,13 @@ func TestJobMappedMatchesRead(t *testing.T) {
 	in := Input{Files: []NamedFile{{"input", scoreWriteNPY(t, dir, "x.npy", x)}}}
 	var first string
 	for _, tc := range []struct {
-		workers int
-		noMap   bool
-	}{{1, true}, {1, false}, {3, false}, {3, true}} {
-		out := filepath.Join(dir, fmt.Sprintf("w%d-nomap%v", tc.workers, tc.noMap))
-		j := &Job{Model: m, Input: in, Output: Output{Dir: out}, Workers: tc.workers, BatchRows: batch, noMap: tc.noMap}
+		workers, batch int
+		noMap          bool
+	}{{1, batch, true}, {1, batch, false}, {3, batch, false}, {3, batch, true},
+		{4, 500, false}, // two batches on four workers: two per run, read
+	} {
+		out := filepath.Join(dir, fmt.Sprintf("w%d-b%d-nomap%v", tc.workers, tc.batch, tc.noMap))
+		j := &Job{Model: m, Input: in, Output: Output{Dir: out}, Workers: tc.workers, BatchRows: tc.batch, noMap: tc.noMap}
 		res, err := j.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -340,4 +342,50 @@ func fzSameBits(a, b *tfd.Tensor) bool {
 		return bytes.Equal(x, y)
 	}
 	return tensor.Equal(a, b)
+}
+
+// shrinkReader truncates the file after handing out its second batch,
+// whose rows were populated already, and reads no further.
+type shrinkReader struct {
+	Reader
+	path string
+	size int64
+	n    int
+}
+
+func (r *shrinkReader) Read(n int) (*Batch, error) {
+	if r.n == 2 {
+		return nil, io.EOF
+	}
+	b, err := r.Reader.Read(n)
+	if r.n++; r.n == 2 && err == nil {
+		if err := os.Truncate(r.path, r.size); err != nil {
+			return nil, err
+		}
+	}
+	return b, err
+}
+
+// TestJobMappedInputTruncated truncates a mapped input between the
+// reading of a batch and its run: the run faults on the mapping, and the
+// job fails with an error naming the file instead of crashing.
+func TestJobMappedInputTruncated(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("inputs are mapped on Linux only")
+	}
+	m := scoreLoad(t, "mlp.pb")
+	for _, workers := range []int{1, 2} {
+		dir := t.TempDir()
+		x := scoreWriteNPY(t, dir, "x.npy", testmodels.Input(1, 8192, testmodels.MLPIn)) // 25 MB
+		j := &Job{Model: m, Input: Input{Files: []NamedFile{{"input", x}}}, Output: Output{Dir: filepath.Join(dir, "out")},
+			Workers: workers, BatchRows: 1024,
+			wrapReader: func(r Reader) Reader { return &shrinkReader{Reader: r, path: x, size: 4096} }}
+		_, err := j.Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "x.npy: data truncated: the file shrank") {
+			t.Fatalf("workers=%d: got %v, want the file named as truncated", workers, err)
+		}
+		if _, serr := os.Stat(filepath.Join(dir, "out", "output.npy")); serr == nil {
+			t.Errorf("workers=%d: an output was left", workers)
+		}
+	}
 }

@@ -121,11 +121,8 @@ func (a *npyArray) read(k int) (*tfd.Tensor, func(), error) {
 		if err != errNoPopulate {
 			return t, release, err
 		}
-		// Read the file from here on.
-		a.mm.close()
-		a.mm = nil
-		if _, err := a.r.(io.Seeker).Seek(a.h.DataOffset+lo*int64(rb), io.SeekStart); err != nil {
-			return nil, nil, fmt.Errorf("score: %s: %w", a.name, err)
+		if err := a.unmap(lo); err != nil { // read the file from here on
+			return nil, nil, err
 		}
 	}
 	shape := append(tensor.Shape{k}, a.h.RowShape()...)
@@ -162,6 +159,20 @@ func (a *npyArray) read(k int) (*tfd.Tensor, func(), error) {
 		return c, nil, nil
 	}
 	return t, func() { a.put(t) }, nil
+}
+
+// unmap makes the array read the file instead of its mapping, from row
+// lo on.
+func (a *npyArray) unmap(lo int64) error {
+	if a.mm == nil {
+		return nil
+	}
+	a.mm.close()
+	a.mm = nil
+	if _, err := a.r.(io.Seeker).Seek(a.h.DataOffset+lo*int64(a.h.RowBytes()), io.SeekStart); err != nil {
+		return fmt.Errorf("score: %s: %w", a.name, err)
+	}
+	return nil
 }
 
 // view returns rows lo to lo+k as a tensor over the mapping, and the
@@ -269,6 +280,42 @@ func (r *npyReader) Read(n int) (*Batch, error) {
 	r.row += int64(k)
 	b.Pos = Pos{Row: r.row}
 	return b, nil
+}
+
+// mapped reports whether an array is read through a memory mapping.
+func (r *npyReader) mapped() bool {
+	for _, a := range r.arrays {
+		if a.mm != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// unmap makes every array read its file instead of its mapping.
+func (r *npyReader) unmap() error {
+	for _, a := range r.arrays {
+		if err := a.unmap(a.row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shrank returns an error naming a mapped file that is now too short for
+// its data, or nil: what made a run over rows of the mapping fault.
+func (r *npyReader) shrank() error {
+	for _, a := range r.arrays {
+		f, ok := a.closer.(*os.File)
+		if a.mm == nil || !ok {
+			continue
+		}
+		need := a.h.DataOffset + a.h.DataBytes()
+		if st, err := f.Stat(); err == nil && st.Size() < need {
+			return fmt.Errorf("score: %s: data truncated: %w (%d bytes now, the data needs %d)", a.name, errShrank, st.Size(), need)
+		}
+	}
+	return nil
 }
 
 func (r *npyReader) Close() error {

@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -41,8 +42,28 @@ func newWorker(p *pipeline) *worker {
 }
 
 // score runs the model on b and returns its outputs, and whether they are
-// the pipeline's to recycle once written.
-func (w *worker) score(ctx context.Context, b *Batch) ([]*tfd.Tensor, bool, error) {
+// the pipeline's to recycle once written. When the feeds are views of
+// mapped files, the worker goroutine panics on a fault instead of
+// crashing (debug.SetPanicOnFault): kernels' panics come back as errors,
+// and a fault elsewhere in the run is turned into one here; the pipeline
+// then names the file that shrank.
+func (w *worker) score(ctx context.Context, b *Batch) (outs []*tfd.Tensor, own bool, err error) {
+	p := w.p
+	if p.mapped != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				f, ok := r.(interface{ Addr() uintptr })
+				if !ok {
+					panic(r)
+				}
+				outs, own, err = nil, false, fmt.Errorf("score: memory fault at %#x while scoring rows %d to %d of a mapped input", f.Addr(), b.Start, b.Start+int64(b.Records))
+			}
+		}()
+	}
+	return w.run(ctx, b)
+}
+
+func (w *worker) run(ctx context.Context, b *Batch) ([]*tfd.Tensor, bool, error) {
 	p := w.p
 	if b.Rows == 0 && !p.w.whole {
 		return nil, false, nil
