@@ -336,7 +336,7 @@ func cplxBuildCast(op string, src, dst tensor.DType) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return cplxChain{re, k}, nil
+		return kernelChain{re, k}, nil
 	}
 	part := cplxRealOf(dst)
 	var mk Kernel
@@ -352,14 +352,14 @@ func cplxBuildCast(op string, src, dst tensor.DType) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cplxChain{k, mk}, nil
+	return kernelChain{k, mk}, nil
 }
 
-// cplxChain runs kernels one after the other, each on the previous one's
+// kernelChain runs kernels one after the other, each on the previous one's
 // output, releasing the intermediate results.
-type cplxChain []Kernel
+type kernelChain []Kernel
 
-func (c cplxChain) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (c kernelChain) Run(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	cur := in
 	for i, k := range c {
 		out, err := k.Run(ctx, cur)

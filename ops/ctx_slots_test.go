@@ -270,7 +270,7 @@ func zallocKernel(t *testing.T, op string, attrs tensor.Attrs, in ...*tensor.Ten
 // TestFusedKernelsSeeTheirInnerOutputs runs kernels that call other
 // kernels' Run on their own Ctx, whose inner kernels return their outputs
 // with Out: the slice an inner call returned must survive the next inner
-// call. A chain in the manner of cplxChain releases each intermediate
+// call. A kernelChain releases each intermediate
 // after the next kernel has read it; if the second Out reused the first's
 // slice, it would release the wrong tensor and return a released one.
 func TestFusedKernelsSeeTheirInnerOutputs(t *testing.T) {
@@ -278,22 +278,7 @@ func TestFusedKernelsSeeTheirInnerOutputs(t *testing.T) {
 	soft := zallocKernel(t, "Softmax", tensor.Attrs{"T": tensor.Float32}, x)
 	relu := zallocKernel(t, "Relu", tensor.Attrs{"T": tensor.Float32}, x)
 	neg := zallocKernel(t, "Neg", tensor.Attrs{"T": tensor.Float32}, x)
-	chain := KernelFunc(func(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		cur := in
-		for i, k := range []Kernel{neg, relu, soft} {
-			out, err := k.Run(ctx, cur)
-			if i > 0 {
-				for _, t := range cur {
-					t.Release()
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			cur = out
-		}
-		return cur, nil
-	})
+	chain := kernelChain{neg, relu, soft}
 	pair := KernelFunc(func(ctx *Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		a, err := soft.Run(ctx, in)
 		if err != nil {

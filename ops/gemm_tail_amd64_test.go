@@ -57,44 +57,10 @@ func TestGemmTailGuardPages(t *testing.T) {
 					m, n, k := d[0], d[1], d[2]
 					name := fmt.Sprintf("%s/gemm/m=%d/n=%d/k=%d/ta=%v/tb=%v/packed=%v", ar.name, m, n, k, tr[0], tr[1], prepack)
 					t.Run(name, func(t *testing.T) {
-						lda, ldb := k, n
-						if tr[0] {
-							lda = m
-						}
-						if tr[1] {
-							ldb = k
-						}
-						a, freeA := nnGuarded(t, m*k)
-						defer freeA()
-						b, freeB := nnGuarded(t, k*n)
-						defer freeB()
-						c, freeC := nnGuarded(t, m*n)
-						defer freeC()
-						bias, freeBias := nnGuarded(t, n)
-						defer freeBias()
-						copy(a, nnRandF32(r, len(a)))
-						copy(b, nnRandF32(r, len(b)))
-						copy(bias, nnRandF32(r, n))
-						ep := nnEpilogue[float32]{Bias: bias, Act: nnActRelu6, DotTail: true}
-						var pb []float32
-						bb := b
-						if prepack {
-							var freePB func()
-							pb, freePB = nnGuarded(t, k*nnPadN(n, ar.nr)+k*gtailWidth(ar, n))
-							defer freePB()
-							nnPackBWith(ar, &Ctx{}, k, n, b, ldb, tr[1], pb)
-							bb = nil
-						}
-						func() {
-							defer func() {
-								if e := recover(); e != nil {
-									t.Fatalf("fault: %v", e)
-								}
-							}()
-							nnGemmWith(ar, &Ctx{}, m, n, k, a, lda, tr[0], bb, ldb, tr[1], pb, c, n, ep)
-						}()
-						want := gtailSeqGemm(ar.fused, n%16, m, n, k, a, lda, tr[0], b, ldb, tr[1], ep)
-						nnSameBits(t, "guarded", c, want)
+						nnGuardedGemm(t, r, ar, m, n, k, tr, prepack, nnEpilogue[float32]{Act: nnActRelu6, DotTail: true},
+							func(a []float32, lda int, b []float32, ldb int, ep nnEpilogue[float32]) []float32 {
+								return gtailSeqGemm(ar.fused, n%16, m, n, k, a, lda, tr[0], b, ldb, tr[1], ep)
+							})
 					})
 				}
 			}

@@ -280,37 +280,48 @@ func TestGemmDeterminism(t *testing.T) {
 	for _, ar := range nnArchesF32() {
 		for _, ep := range []nnEpilogue[float32]{{}, {Bias: bias, Act: nnActRelu}} {
 			t.Run(fmt.Sprintf("%s/bias=%v", ar.name, ep.Bias != nil), func(t *testing.T) {
-				full := make([]float32, m*n)
-				nnGemmWith(ar, &Ctx{}, m, n, k, a, k, false, b, n, false, nil, full, n, ep)
-				pb := make([]float32, nnPackBLen(k, n))
-				nnPackBWith(ar, &Ctx{}, k, n, b, n, false, pb)
-				for workers := 1; workers <= 4; workers++ {
-					ctx := &Ctx{Par: nnBenchPar(workers)}
-					got := make([]float32, m*n)
-					nnGemmWith(ar, ctx, m, n, k, a, k, false, b, n, false, nil, got, n, ep)
-					nnSameBits(t, fmt.Sprintf("workers=%d", workers), got, full)
-					nnGemmWith(ar, ctx, m, n, k, a, k, false, nil, 0, false, pb, got, n, ep)
-					nnSameBits(t, fmt.Sprintf("workers=%d packed", workers), got, full)
-				}
-				for r0 := 0; r0 < m; r0++ {
-					for r1 := r0 + 1; r1 <= m; r1++ {
-						rows := r1 - r0
-						part := make([]float32, rows*n)
-						ctx := &Ctx{}
-						if (r0+r1)%2 == 1 {
-							ctx = nnParCtx()
-						}
-						var packed []float32
-						if r1%3 == 0 {
-							packed = pb
-						}
-						nnGemmWith(ar, ctx, rows, n, k, a[r0*k:], k, false, b, n, false, packed, part, n, ep)
-						nnSameBits(t, fmt.Sprintf("rows [%d, %d)", r0, r1), part, full[r0*n:r1*n])
-					}
-				}
+				nnCheckRowBits(t, ar, m, n, k, a, b, ep, 1)
 			})
 		}
 	}
+}
+
+// nnCheckRowBits computes the m×n product of a and b with ep on one
+// worker and checks that the same bits come out on 1 to 4 workers, with B
+// packed ahead of time or not, and for every row range [r0, r1) computed
+// alone (r0 stepping by rowStep), on one worker or several, with B packed
+// or not. It returns the product.
+func nnCheckRowBits(t *testing.T, ar *nnGemmArch[float32], m, n, k int, a, b []float32, ep nnEpilogue[float32], rowStep int) []float32 {
+	t.Helper()
+	full := make([]float32, m*n)
+	nnGemmWith(ar, &Ctx{}, m, n, k, a, k, false, b, n, false, nil, full, n, ep)
+	pb := make([]float32, nnPackBLen(k, n))
+	nnPackBWith(ar, &Ctx{}, k, n, b, n, false, pb)
+	for workers := 1; workers <= 4; workers++ {
+		ctx := &Ctx{Par: nnBenchPar(workers)}
+		got := make([]float32, m*n)
+		nnGemmWith(ar, ctx, m, n, k, a, k, false, b, n, false, nil, got, n, ep)
+		nnSameBits(t, fmt.Sprintf("workers=%d", workers), got, full)
+		nnGemmWith(ar, ctx, m, n, k, a, k, false, nil, 0, false, pb, got, n, ep)
+		nnSameBits(t, fmt.Sprintf("workers=%d packed", workers), got, full)
+	}
+	for r0 := 0; r0 < m; r0 += rowStep {
+		for r1 := r0 + 1; r1 <= m; r1++ {
+			rows := r1 - r0
+			part := make([]float32, rows*n)
+			ctx := &Ctx{}
+			if (r0+r1)%2 == 1 {
+				ctx = nnParCtx()
+			}
+			var packed []float32
+			if r1%3 == 0 {
+				packed = pb
+			}
+			nnGemmWith(ar, ctx, rows, n, k, a[r0*k:], k, false, b, n, false, packed, part, n, ep)
+			nnSameBits(t, fmt.Sprintf("rows [%d, %d)", r0, r1), part, full[r0*n:r1*n])
+		}
+	}
+	return full
 }
 
 func TestGemmEpilogue(t *testing.T) {

@@ -187,7 +187,7 @@ func (a *npyArray) view(lo int64, k int) (*tfd.Tensor, func(), error) {
 		return nil, nil, err
 	}
 	t, ok := a.h.View(b, k)
-	if !ok { // npyOpenFile checked the dtype and alignment
+	if !ok { // npyOpenFile checked Viewable
 		return nil, nil, fmt.Errorf("score: %s: rows %d to %d cannot be viewed in place", a.name, lo, lo+int64(k))
 	}
 	end := (lo + int64(k)) * rb
@@ -436,10 +436,8 @@ func npyOpenFile(path string, f Field, mapped bool) (*npyArray, error) {
 		fh.Close()
 		return nil, err
 	}
-	if mapped && a.batched && a.whole == nil && (f.DType == tensor.Invalid || f.DType == h.DType) && h.ElemSize > 0 && h.DataOffset%int64(h.ElemSize) == 0 {
-		if _, ok := h.View(nil, 0); ok {
-			a.mm, _ = npyMapFile(fh, h.DataOffset, h.DataOffset+h.DataBytes())
-		}
+	if mapped && a.batched && a.whole == nil && (f.DType == tensor.Invalid || f.DType == h.DType) && h.Viewable() {
+		a.mm, _ = npyMapFile(fh, h.DataOffset, h.DataOffset+h.DataBytes())
 	}
 	return a, nil
 }

@@ -27,6 +27,7 @@ type worker struct {
 	failed bool          // the outputs are not one row per input row
 	step   int           // rows per run when a batch is run in slices; 0: whole
 	sin    []*tfd.Tensor // feeds of a slice
+	sout   []*tfd.Tensor // outputs of a slice
 }
 
 // sliceBytes bounds the memory a run's tensors hold at once, above which a
@@ -121,10 +122,14 @@ func (w *worker) runInto(ctx context.Context, rows int, outs []*tfd.Tensor) erro
 	if w.step == 0 || rows <= w.step || !w.batched(rows) {
 		return w.r.RunInto(ctx, w.in, outs)
 	}
-	if w.sin == nil {
+	if len(w.sin) != len(w.in) {
 		w.sin = make([]*tfd.Tensor, len(w.in))
 	}
-	souts := make([]*tfd.Tensor, len(outs))
+	if len(w.sout) != len(outs) {
+		w.sout = make([]*tfd.Tensor, len(outs))
+	}
+	defer clear(w.sin)
+	defer clear(w.sout)
 	for lo := 0; lo < rows; lo += w.step {
 		hi := min(lo+w.step, rows)
 		var err error
@@ -134,15 +139,14 @@ func (w *worker) runInto(ctx context.Context, rows int, outs []*tfd.Tensor) erro
 			}
 		}
 		for i, t := range outs {
-			if souts[i], err = t.SliceRows(lo, hi); err != nil {
+			if w.sout[i], err = t.SliceRows(lo, hi); err != nil {
 				return err
 			}
 		}
-		if err := w.r.RunInto(ctx, w.sin, souts); err != nil {
+		if err := w.r.RunInto(ctx, w.sin, w.sout); err != nil {
 			return err
 		}
 	}
-	clear(w.sin)
 	return nil
 }
 

@@ -163,19 +163,31 @@ func streamRaw(t *tensor.Tensor, size int) ([]byte, bool) {
 }
 
 // Raw returns the bytes of dst's storage when the file's data can be read
-// straight into it: a little-endian host and file, C order (or rank 1),
-// and a numeric dtype stored in memory as in the file (not float16, kept
-// as float32, nor bool, whose bytes must be 0 or 1). Reading whole rows
-// into Raw's bytes equals decoding them with DecodeRows, without the
-// per-element pass; when ok is false, use DecodeRows.
+// straight into it (see inPlace). Reading whole rows into Raw's bytes
+// equals decoding them with DecodeRows, without the per-element pass; when
+// ok is false, use DecodeRows.
 func (h *Header) Raw(dst *tensor.Tensor) (b []byte, ok bool) {
-	if (h.Fortran && len(h.Shape) > 1) || dst.DType() != h.DType || h.d.kind == kindBool {
-		return nil, false
-	}
-	if h.d.order != binary.LittleEndian && h.d.order != binary.NativeEndian {
+	if dst.DType() != h.DType || !h.inPlace() {
 		return nil, false
 	}
 	return streamRaw(dst, h.ElemSize)
+}
+
+// inPlace reports whether the file's data bytes are, as they are, the
+// memory of a tensor of the array's dtype: a little-endian host and file,
+// C order (or rank 1), and a numeric dtype stored in memory as in the file
+// (not float16, kept as float32, nor bool, whose bytes must be 0 or 1).
+func (h *Header) inPlace() bool {
+	return nativeLE && !(h.Fortran && len(h.Shape) > 1) && h.d.kind != kindBool && h.DType != tensor.Half &&
+		(h.d.order == binary.LittleEndian || h.d.order == binary.NativeEndian) && h.ElemSize == h.DType.Size()
+}
+
+// Viewable reports whether View can give tensors over the file's data in
+// place: the data is laid out as a tensor's memory (as for Raw) and starts
+// at a file offset aligned for its elements, so that a mapping of the file
+// is aligned too.
+func (h *Header) Viewable() bool {
+	return h.inPlace() && h.ElemSize > 0 && h.DataOffset%int64(h.ElemSize) == 0
 }
 
 // Bytes returns the file encoding of t's elements without copying when
@@ -233,13 +245,7 @@ func AppendData(dst []byte, t *tensor.Tensor) ([]byte, error) {
 // false otherwise. The tensor shares b's memory, so b must outlive it and
 // must not change while it is used.
 func (h *Header) View(b []byte, rows int) (t *tensor.Tensor, ok bool) {
-	if h.Fortran && len(h.Shape) > 1 || h.d.kind == kindBool || h.DType == tensor.Half || !nativeLE {
-		return nil, false
-	}
-	if h.d.order != binary.LittleEndian && h.d.order != binary.NativeEndian {
-		return nil, false
-	}
-	if rows < 0 || int64(len(b)) != int64(rows)*int64(h.RowBytes()) || h.ElemSize != h.DType.Size() {
+	if !h.inPlace() || rows < 0 || int64(len(b)) != int64(rows)*int64(h.RowBytes()) {
 		return nil, false
 	}
 	shape := append(tensor.Shape{rows}, h.RowShape()...)
